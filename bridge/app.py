@@ -1,0 +1,49 @@
+"""The composition root: the aiohttp application built from the core objects.
+
+Features plug in through `FEATURES`: each is a `setup(app, core)` that adds its
+routes, its background tasks (as `cleanup_ctx`, so the app lifecycle owns them) and
+its health probes. Order matters where one feature uses what another set up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bridge.core import Core
+from bridge.health import ComponentStatus, State, StatusProvider
+from bridge.http.edge import count_requests, setup_edge
+from bridge.http.middleware import error_middleware, request_id_middleware
+
+CORE = web.AppKey("core", Core)
+Feature = Callable[[web.Application, Core], None]
+
+FEATURES: tuple[Feature, ...] = ()
+
+
+def build_app(core: Core, features: tuple[Feature, ...] = FEATURES) -> web.Application:
+    app = web.Application(
+        middlewares=[request_id_middleware, count_requests, error_middleware],
+        client_max_size=core.config.http.max_body_bytes,
+    )
+    app[CORE] = core
+    setup_edge(app, core.health, core.metrics, core.openapi)
+    core.health.register("database", _database_status(core))
+    core.crmd_app.middlewares.append(request_id_middleware)
+    for setup in features:
+        setup(app, core)
+    return app
+
+
+def _database_status(core: Core) -> StatusProvider:
+    async def status() -> ComponentStatus:
+        try:
+            async with core.db.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - any failure means "down"
+            return ComponentStatus(State.DOWN, type(exc).__name__)
+        return ComponentStatus(State.OK, data={"dialect": core.db.dialect})
+
+    return status

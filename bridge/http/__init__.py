@@ -1,0 +1,1 @@
+"""The HTTP edge: middlewares, body parsing, authentication, health and metrics."""

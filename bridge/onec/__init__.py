@@ -1,0 +1,1 @@
+"""1C clients: the standard OData interface, SOAP web services, and 1C-side mappings."""

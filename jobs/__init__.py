@@ -1,0 +1,1 @@
+"""The scheduler and the regulated jobs (seed 000)."""

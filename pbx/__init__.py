@@ -1,0 +1,1 @@
+"""PBX adapters: Asterisk AMI and FastAGI, Rostelecom's cloud PBX API, CDR sources."""

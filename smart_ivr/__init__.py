@@ -1,0 +1,1 @@
+"""Personalized voice menus and the PBX-facing IVR endpoints."""
