@@ -13,12 +13,15 @@ from pathlib import Path
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from bridge.call_events import EventSink
 from bridge.clock import Clock, SystemClock
 from bridge.config import Config
+from bridge.contacts import ContactDirectory
 from bridge.health import HealthRegistry
 from bridge.http.openapi import OpenApi
 from bridge.logs import SecretRedactor
 from bridge.storage.database import Database
+from jobs.base import JobBody
 
 log = logging.getLogger(__name__)
 ADMIN_TOKEN_FILE = "admin_token"  # noqa: S105 - a file name, not a secret
@@ -36,6 +39,12 @@ class Core:
     redactor: SecretRedactor = field(default_factory=SecretRedactor)
     # Routes of the crmd-compatible listener (127.0.0.1:8224 by default).
     crmd_app: web.Application = field(default_factory=web.Application)
+    # Set by the features that provide them, in `bridge.app.FEATURES` order:
+    # the long-poll hub (events), the contact index (contacts).
+    events: EventSink | None = None
+    contacts: ContactDirectory | None = None
+    # Job id -> body; the scheduler runs these (PRODUCT §9 lists the ids).
+    job_bodies: dict[str, JobBody] = field(default_factory=dict)
 
 
 @asynccontextmanager
