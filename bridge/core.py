@@ -20,6 +20,7 @@ from bridge.contacts import ContactDirectory
 from bridge.health import HealthRegistry
 from bridge.http.openapi import OpenApi
 from bridge.logs import SecretRedactor
+from bridge.longpoll.consumer_auth import Consumers
 from bridge.storage.database import Database
 from jobs.base import JobBody
 
@@ -40,8 +41,9 @@ class Core:
     # Routes of the crmd-compatible listener (127.0.0.1:8224 by default).
     crmd_app: web.Application = field(default_factory=web.Application)
     # Set by the features that provide them, in `bridge.app.FEATURES` order:
-    # the long-poll hub (events), the contact index (contacts).
+    # the long-poll hub (events, consumers), the contact index (contacts).
     events: EventSink | None = None
+    consumers: Consumers | None = None
     contacts: ContactDirectory | None = None
     # Job id -> body; the scheduler runs these (PRODUCT §9 lists the ids).
     job_bodies: dict[str, JobBody] = field(default_factory=dict)
