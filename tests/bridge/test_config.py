@@ -114,3 +114,62 @@ class TestRefusals:
     def test_given_broken_toml_when_loading_then_refused(self, tmp_path: Path) -> None:
         with pytest.raises(ConfigError, match="not valid TOML"):
             load_config(write(tmp_path, "[http\nport=1"))
+
+
+class TestRoutingAndIvrRefusals:
+    """A misconfigured document type or schedule is refused at load, field named."""
+
+    DOC = (
+        "[[routing.document_types]]\nname = 'orders'\nentity = 'Document_Заказ'\n"
+        "client_field = 'Контрагент_Key'\nemployee_field = 'Менеджер_Key'\n"
+    )
+
+    @pytest.mark.parametrize(
+        ("toml", "key", "reason"),
+        [
+            (
+                DOC + "weight = 0\nvalidity_days = 30\n",
+                "routing.document_types.0.weight",
+                "greater than 0",
+            ),
+            (
+                DOC + "weight = 1\n",
+                "routing.document_types.0.validity_days",
+                "required",
+            ),
+            (
+                DOC.replace("Document_Заказ", "Заказ")
+                + "weight = 1\nvalidity_days = 3\n",
+                "routing.document_types.0.entity",
+                "pattern",
+            ),
+            (
+                DOC.replace("'orders'", "'calls'") + "weight = 1\nvalidity_days = 3\n",
+                "routing.document_types",
+                "built-in",
+            ),
+            (
+                "[[ivr.schedules]]\nemployee = '201'\n"
+                "available = ['fry 09:00-18:00']\n",
+                "ivr.schedules.0.available",
+                "unknown weekday",
+            ),
+            (
+                "[[ivr.schedules]]\nemployee = '201'\naway = ['mon 25:00-26:00']\n",
+                "ivr.schedules.0.away",
+                "impossible time",
+            ),
+            (
+                "[ivr]\ngreeting_entry = '{who}, нажмите {digit}'\n",
+                "ivr.greeting_entry",
+                "{name}",
+            ),
+        ],
+    )
+    def test_given_bad_routing_or_ivr_value_then_field_named(
+        self, tmp_path: Path, toml: str, key: str, reason: str
+    ) -> None:
+        with pytest.raises(ConfigError) as caught:
+            load_config(write(tmp_path, toml))
+        assert caught.value.key == key
+        assert reason in caught.value.reason
