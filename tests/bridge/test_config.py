@@ -149,8 +149,10 @@ class TestRoutingAndIvrRefusals:
                 "built-in",
             ),
             (
-                "[[ivr.schedules]]\nemployee = '201'\n"
-                "available = ['fry 09:00-18:00']\n",
+                (
+                    "[[ivr.schedules]]\nemployee = '201'\n"
+                    "available = ['fry 09:00-18:00']\n"
+                ),
                 "ivr.schedules.0.available",
                 "unknown weekday",
             ),
