@@ -20,7 +20,7 @@ TYPES = {
 
 
 class ListSource:
-    """Documents appended by the test, read from a numeric position like a journal id."""
+    """Documents appended by the test, read from a numeric position (a journal id)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -123,7 +123,8 @@ async def test_a_restarted_job_resumes_from_the_stored_checkpoint(db: Database) 
     report = await second(context())
     assert report.counters["documents"] == 0
     ranking = await RoutingStore(db).ranking("c1")
-    assert ranking is not None and ranking.employees[0].score == 3.0
+    assert ranking is not None
+    assert ranking.employees[0].score == 3.0
 
 
 async def test_documents_leaving_validity_drop_out_on_the_next_run(
@@ -136,7 +137,9 @@ async def test_documents_leaving_validity_drop_out_on_the_next_run(
     job, _ = make_job(db, clock, orders, calls)
     await job(context())
     ranking = await RoutingStore(db).ranking("c1")
-    assert ranking is not None and ranking.responsible.employee == "vera"  # type: ignore[union-attr]
+    assert ranking is not None
+    assert ranking.responsible is not None
+    assert ranking.responsible.employee == "vera"
     clock.advance(timedelta(days=1, hours=1).total_seconds())
     report = await job(context())
     assert report.counters["clients_ranked"] == 1
