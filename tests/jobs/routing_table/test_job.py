@@ -49,7 +49,7 @@ def context() -> JobContext:
 
 def make_job(
     db: Database, clock: FakeClock, *sources: ListSource, staff: Staff | None = None
-):  # type: ignore[no-untyped-def]
+):
     warmed: list[int] = []
 
     async def prewarm() -> int:
