@@ -1,7 +1,7 @@
 """The `telebridge` command line.
 
-Verbs are fixed by the operator contract (PRODUCT §12). Each command group registers
-itself through `COMMAND_GROUPS`; commands return the process exit code.
+Verbs are fixed by the operator contract (PRODUCT §12). Each feature's command group
+is listed in `command_groups()`; commands return the process exit code.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Telephony bridge between 1C:Enterprise and office PBXs.",
     )
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for register in COMMAND_GROUPS:
+    for register in command_groups():
         register(sub)
     return parser
 
@@ -149,7 +149,12 @@ def _serve_doc() -> str:
     )
 
 
-COMMAND_GROUPS: list[Registrar] = [_register_core]
+def command_groups() -> list[Registrar]:
+    """Every verb group; features are imported here, at parse time, because their
+    CLI modules import this one for its helpers."""
+    from smart_ivr import cli as ivr_cli
+
+    return [_register_core, ivr_cli.register]
 
 
 if __name__ == "__main__":

@@ -50,12 +50,21 @@ class MenuEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Skipped:
+    """A ranked employee left out of the menu, and why (for the admin preview)."""
+
+    employee: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Menu:
     number: str
     new_client: bool
     entries: tuple[MenuEntry, ...]
     fragments: tuple[str, ...]
     destinations: Destinations
+    skipped: tuple[Skipped, ...] = ()
 
     def destination_for(self, digits: str) -> str | None:
         """A menu digit's extension, or the extension itself if it is one offered."""
@@ -85,27 +94,41 @@ def build_menu(
     last_talk: LastTalk | None = None,
 ) -> Menu:
     """Offer up to `max_entries` available employees; digits 1..N in rank order."""
-    candidates = _candidates(ranking, last_talk)
     chosen: list[MenuEntry] = []
-    for employee_id, score, reason in candidates:
-        person = employees.get(employee_id)
-        if person is None or not person.extension or unavailable(employee_id):
-            continue
+    skipped: list[Skipped] = []
+    for employee_id, score, reason in _candidates(ranking, last_talk):
         if any(e.employee == employee_id for e in chosen):
+            continue
+        if len(chosen) == max_entries:
+            skipped.append(Skipped(employee_id, f"only {max_entries} are offered"))
+            continue
+        person = employees.get(employee_id)
+        why_not = _why_not(person, employee_id, unavailable)
+        if why_not or person is None:
+            skipped.append(Skipped(employee_id, why_not or "not an employee"))
             continue
         digit = str(len(chosen) + 1)
         chosen.append(
             MenuEntry(digit, employee_id, person.name, person.extension, score, reason)
         )
-        if len(chosen) == max_entries:
-            break
     return Menu(
         number=number,
         new_client=ranking is None or not ranking.employees,
         entries=tuple(chosen),
         fragments=_fragments(chosen, phrases),
         destinations=destinations,
+        skipped=tuple(skipped),
     )
+
+
+def _why_not(
+    person: Employee | None, employee_id: str, unavailable: Callable[[str], str | None]
+) -> str | None:
+    if person is None:
+        return "not a known employee"
+    if not person.extension:
+        return "has no extension"
+    return unavailable(employee_id)
 
 
 def _candidates(

@@ -56,8 +56,8 @@ class RoutingReader(Protocol):
 
 
 class EmployeeDirectory(Protocol):
-    async def employees(self) -> Mapping[str, Employee]:
-        """Employees by id (the extension), with their spoken names."""
+    async def lookup(self, ids: Sequence[str]) -> Mapping[str, Employee]:
+        """These employees (ids are extensions), with their spoken names."""
         ...
 
 
@@ -136,8 +136,11 @@ class IvrService:
         """The menu alone (no audio): for previews and the MIKO-compatible text API."""
         now = self._clock.now()
         ranking = await self._ranking(number)
-        staff = await self._employees.employees()
         last_talk = await self._last_talk(number, now)
+        ids = [r.employee for r in ranking.employees] if ranking else []
+        if last_talk is not None:
+            ids.append(last_talk.employee)
+        staff = await self._employees.lookup(ids)
         return build_menu(
             number,
             ranking,

@@ -88,3 +88,19 @@ def test_a_digit_or_an_offered_extension_resolves_to_that_extension() -> None:
     assert m.destination_for("2") == "202"
     assert m.destination_for("201") == "201"
     assert m.destination_for("7") is None
+
+
+def test_skipped_employees_say_why_for_the_preview() -> None:
+    m = menu(
+        {"anna": 9, "ghost": 8, "nophone": 7, "boris": 6, "vera": 5, "gleb": 4, "x": 1},
+        away=frozenset({"anna"}),
+        max_entries=2,
+    )
+    assert [e.employee for e in m.entries] == ["boris", "vera"]
+    assert [(s.employee, s.reason) for s in m.skipped] == [
+        ("anna", "away"),
+        ("ghost", "not a known employee"),
+        ("nophone", "has no extension"),
+        ("gleb", "only 2 are offered"),
+        ("x", "only 2 are offered"),
+    ]

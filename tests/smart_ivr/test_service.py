@@ -36,8 +36,8 @@ SETTINGS = IvrSettings(
 
 
 class Staff:
-    async def employees(self) -> Mapping[str, Employee]:
-        return STAFF
+    async def lookup(self, ids: Sequence[str]) -> Mapping[str, Employee]:
+        return {i: STAFF[i] for i in ids if i in STAFF}
 
 
 class Tts:

@@ -1,0 +1,38 @@
+"""Wiring of the `routing_table` job body (called from `bridge.app`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from bridge.core import Core
+from jobs.base import JobContext, JobReport
+from jobs.routing_table.job import DocumentSource, RoutingTableJob
+from jobs.routing_table.store import RoutingStore
+
+JOB_ID = "routing_table"
+
+
+def setup(
+    app: web.Application, core: Core, sources: Sequence[DocumentSource] = ()
+) -> None:
+    excluded = frozenset(core.config.routing.excluded)
+
+    async def inactive() -> frozenset[str]:
+        return excluded
+
+    job = RoutingTableJob(
+        RoutingStore(core.db),
+        sources,
+        core.config.routing.document_types_by_name(),
+        core.clock,
+        inactive=inactive,
+    )
+
+    async def body(context: JobContext) -> JobReport:
+        if not sources:
+            return JobReport.not_configured("no document source (the call journal)")
+        return await job(context)
+
+    core.job_bodies[JOB_ID] = body
