@@ -65,17 +65,19 @@ class RoutingTableJob:
         touched, documents = await self._fold_new_documents()
         if self._last_run is None or inactive != self._last_inactive:
             # First run in this process, or staff changed: every ranking may move.
-            touched |= await self._store.all_clients()
+            entries = await self._store.recompute(None, self._types, now, inactive)
+            ranked = await self._store.client_count()
         else:
             touched |= await self._store.expired_clients(
                 self._types, self._last_run, now
             )
-        entries = await self._store.recompute(touched, self._types, now, inactive)
+            entries = await self._store.recompute(touched, self._types, now, inactive)
+            ranked = len(touched)
         self._last_run, self._last_inactive = now, inactive
         phrases = await self._prewarm() if self._prewarm else 0
         counters = {
             "documents": documents,
-            "clients_ranked": len(touched),
+            "clients_ranked": ranked,
             "entries": entries,
             "phrases_warmed": phrases,
         }

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, Index, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridge.storage.base import Base, UtcDateTime
@@ -26,7 +36,9 @@ class RoutingContribution(Base):
     documents: Mapped[int] = mapped_column(Integer)
     last_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
-    __table_args__ = (Index("ix_routing_contribution_type_day", "doc_type", "day"),)
+    __table_args__ = (
+        Index("ix_routing_contribution_type_last", "doc_type", "last_at"),
+    )
 
 
 class RoutingEntry(Base):
@@ -51,3 +63,15 @@ class RoutingCheckpoint(Base):
     source: Mapped[str] = mapped_column(String(64), primary_key=True)
     position: Mapped[str] = mapped_column(String(128))
     built_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# Documents on their way into contributions: filled and emptied in one transaction
+# by `RoutingStore.add`, so the database, not Python, does the folding.
+routing_stage = Table(
+    "routing_stage",
+    Base.metadata,
+    Column("client", String(128), nullable=False),
+    Column("employee", String(64), nullable=False),
+    Column("doc_type", String(64), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+)

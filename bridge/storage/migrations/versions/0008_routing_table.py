@@ -40,9 +40,9 @@ def upgrade() -> None:
         ),
     )
     op.create_index(
-        "ix_routing_contribution_type_day",
+        "ix_routing_contribution_type_last",
         "routing_contribution",
-        ["doc_type", "day"],
+        ["doc_type", "last_at"],
     )
     op.create_table(
         "routing_entry",
@@ -63,9 +63,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("source", name=op.f("pk_routing_checkpoint")),
     )
 
+    op.create_table(
+        "routing_stage",
+        sa.Column("client", sa.String(length=128), nullable=False),
+        sa.Column("employee", sa.String(length=64), nullable=False),
+        sa.Column("doc_type", sa.String(length=64), nullable=False),
+        sa.Column("at", UTC_TIME, nullable=False),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("routing_stage")
     op.drop_table("routing_checkpoint")
     op.drop_table("routing_entry")
-    op.drop_index("ix_routing_contribution_type_day", "routing_contribution")
+    op.drop_index("ix_routing_contribution_type_last", "routing_contribution")
     op.drop_table("routing_contribution")
