@@ -1,0 +1,99 @@
+"""Who may call the webhooks: the decisions, apart from the HTTP handlers.
+
+Checks run cheapest first and say exactly why a request was refused, so the edge
+can answer with a stable id and count each reason in the metrics.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+import ipaddress
+from dataclasses import dataclass
+
+from bridge.clock import Clock
+from pbx.config import VpbxConfig
+from pbx.vpbx.signature import matching_key
+
+
+class Rejection(enum.StrEnum):
+    NOT_CONFIGURED = "vpbx-not-configured"
+    ADDRESS_NOT_ALLOWED = "vpbx-address-not-allowed"
+    UNSIGNED = "vpbx-unsigned"
+    UNKNOWN_CLIENT = "vpbx-unknown-client"
+    BAD_SIGNATURE = "vpbx-bad-signature"
+
+    @property
+    def status(self) -> int:
+        """401 when credentials are absent, 403 when they are present but wrong."""
+        return 401 if self is Rejection.UNSIGNED else 403
+
+
+class KeyUsed(enum.StrEnum):
+    CURRENT = "current"
+    PREVIOUS = "previous"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    key: KeyUsed | None = None
+    rejection: Rejection | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.rejection is None
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What one request offers: its source address, headers and exact body."""
+
+    remote: str | None
+    client_id: str | None
+    signature: str | None
+    body: bytes
+
+
+class WebhookGuard:
+    def __init__(self, config: VpbxConfig, clock: Clock) -> None:
+        self._client_id = config.client_id
+        self._key = config.sign_key.get_secret_value()
+        self._previous = config.previous_sign_key.get_secret_value()
+        self._networks = tuple(
+            ipaddress.ip_network(n, strict=False) for n in config.allowlist
+        )
+        self._clock = clock
+        # The rotation window starts when this key pair was loaded.
+        self._previous_until = clock.monotonic() + config.rotation_grace_seconds
+
+    def check(self, offered: Credentials) -> Verdict:
+        if not self._client_id or not self._key:
+            return Verdict(rejection=Rejection.NOT_CONFIGURED)
+        if not self._address_allowed(offered.remote):
+            return Verdict(rejection=Rejection.ADDRESS_NOT_ALLOWED)
+        if not offered.client_id or not offered.signature:
+            return Verdict(rejection=Rejection.UNSIGNED)
+        if not hmac.compare_digest(
+            offered.client_id.strip().upper().encode(),
+            self._client_id.upper().encode(),
+        ):
+            return Verdict(rejection=Rejection.UNKNOWN_CLIENT)
+        return self._signature(offered.body, offered.signature)
+
+    def _signature(self, body: bytes, signature: str) -> Verdict:
+        keys = [self._key]
+        if self._previous and self._clock.monotonic() <= self._previous_until:
+            keys.append(self._previous)
+        index = matching_key(self._client_id, body, signature, keys)
+        if index is None:
+            return Verdict(rejection=Rejection.BAD_SIGNATURE)
+        return Verdict(key=KeyUsed.CURRENT if index == 0 else KeyUsed.PREVIOUS)
+
+    def _address_allowed(self, remote: str | None) -> bool:
+        if not self._networks:
+            return True
+        try:
+            address = ipaddress.ip_address(remote or "")
+        except ValueError:
+            return False
+        return any(address in network for network in self._networks)
