@@ -20,7 +20,7 @@ from bridge.phone_numbers import NumberKind, normalize
 from pbx.vpbx.models import CallEventPayload
 
 TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")
-_SIP_USER = re.compile(r"^(?:sips?:)?([^@;]*)", re.IGNORECASE)
+_SIP_USER = re.compile(r"^(?:sips?:|tel:)?([^@;]*)", re.IGNORECASE)
 _DIALLABLE = re.compile(r"^\+?[\d\s().-]+$")
 
 _STATES: dict[str, tuple[CallState, CallKind]] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # `result` of a reply: "0" is success for the API's own replies; for our
 # get_number_info reply "0" means "a display name only, route as usual".
@@ -38,8 +38,19 @@ class CallEventPayload(Payload):
     request_number: str = Field(default="", max_length=256)
     # The domain user's extension («PIN») of this leg.
     request_pin: str = Field(default="", max_length=64)
-    is_record: bool | str | None = None
+    is_record: bool | None = None
     disconnect_reason: str | None = Field(default=None, max_length=256)
+
+    @field_validator("is_record", mode="before")
+    @classmethod
+    def _flag(cls, value: object) -> object:
+        """ "true"/"1"/"yes" and the like; an unreadable flag is unknown, not fatal."""
+        if isinstance(value, str):
+            return _FLAGS.get(value.strip().lower())
+        return value
+
+
+_FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 class NumberInfoRequest(Payload):
