@@ -22,9 +22,9 @@ from aiohttp import web
 from pbx.vpbx.signature import sign
 
 HISTORY_CSV = (
-    "session_id;direction;state;orig_number;dest_number;start_call_date;duration\n"
-    "SID-1;1;1;79161234567;74951234567;2026-01-05 12:00:00;42\n"
-).encode()
+    b"session_id;direction;state;orig_number;dest_number;start_call_date;duration\n"
+    b"SID-1;1;1;79161234567;74951234567;2026-01-05 12:00:00;42\n"
+)
 
 DEFAULT_REPLIES: dict[str, Any] = {
     "call_back": {"result": "0", "resultMessage": "", "session_id": "CB-1"},

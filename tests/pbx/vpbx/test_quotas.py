@@ -41,10 +41,7 @@ def test_tokens_come_back_at_the_hourly_rate(clock):
 
 def test_no_hour_long_window_sees_more_than_the_figure(clock):
     bucket = TokenBucket(100, clock.monotonic)
-    taken = []
-    for second in range(0, 3 * 3600, 5):
-        if bucket.take() == 0.0:
-            taken.append(second)
+    taken = [second for second in range(0, 3 * 3600, 5) if bucket.take() == 0.0]
     for i, start in enumerate(taken):
         in_window = [t for t in taken[i:] if t < start + 3600]
         assert len(in_window) <= 100 + 1  # the token refilled at the window's edge
