@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bridge.call_events import CallKind, CallState, Direction, Party
-from pbx.vpbx.mapping import Ignored, parse_timestamp, party, to_call_event
+from pbx.vpbx.mapping import Ignored, Mapped, parse_timestamp, party, to_call_event
 from pbx.vpbx.models import CallEventPayload
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 RECEIVED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
-def mapped(**fields):
+def mapped(**fields: Any) -> Mapped:
     payload = CallEventPayload.model_validate(
         {"session_id": "SID-1", "type": "incoming", **fields}
     )
