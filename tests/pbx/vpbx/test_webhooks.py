@@ -1,0 +1,350 @@
+"""The three Rostelecom webhooks on the main app, over real HTTP.
+
+The PBX side is played by signing requests exactly as manual §10.6.3 describes;
+the long-poll hub by a recording event sink; the contact index by a dict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from bridge.app import build_app
+from bridge.call_events import CallEvent, CallKind, CallState
+from bridge.config import Config
+from bridge.contacts import ContactMatch, ContactOwner
+from bridge.core import Core, open_core
+from pbx.vpbx.feature import VPBX
+from pbx.vpbx.signature import sign
+from tests.conftest import make_config
+
+Client = TestClient[web.Request, web.Application]
+CLIENT_ID = "1874BAB574D929ECDD7C2880185FBF69"
+KEY = "259D87F014309CD190E91AC53C9C39E0"
+OLD_KEY = "0123456789ABCDEF0123456789ABCDEF"
+NEW_CALL = {
+    "session_id": "SID-1",
+    "state": "new",
+    "type": "incoming",
+    "timestamp": "2026-01-05 12:00:00.000",
+    "from_number": "sip:79161234567@cloudpbx.rt.ru",
+    "request_number": "74951234567",
+}
+
+
+class RecordingSink:
+    """Stands in for the long-poll hub: keeps what adapters publish."""
+
+    def __init__(self) -> None:
+        self.calls: list[CallEvent] = []
+        self.fail = False
+
+    async def publish_call(self, event: CallEvent) -> str:
+        if self.fail:
+            raise RuntimeError("store is down")
+        self.calls.append(event)
+        return str(len(self.calls))
+
+    async def publish(
+        self,
+        topic: str,
+        data: dict[str, Any],
+        *,
+        extensions: frozenset[str] = frozenset(),
+    ) -> str:
+        raise AssertionError("the Rostelecom webhooks publish call events only")
+
+
+class Directory:
+    async def lookup(self, number: str) -> ContactMatch | None:
+        if number != "+79161234567":
+            return None
+        owner = ContactOwner("ref-1", "Catalog_Контрагенты", "ООО Ромашка")
+        return ContactMatch(number, (owner,))
+
+
+def vpbx_config(tmp_path: Path, **vpbx: Any) -> Config:
+    settings = {
+        "client_id": CLIENT_ID,
+        "sign_key": KEY,
+        "previous_sign_key": OLD_KEY,
+        "rotation_grace_seconds": 600,
+        **vpbx,
+    }
+    return make_config(tmp_path, vpbx=settings)
+
+
+@pytest.fixture
+async def setup(tmp_path, clock, aiohttp_client):
+    async with AsyncExitStack() as stack:
+
+        async def start(**vpbx: Any) -> tuple[Client, Core, RecordingSink]:
+            config = vpbx_config(tmp_path, **vpbx)
+            core = await stack.enter_async_context(open_core(config, clock=clock))
+            sink = RecordingSink()
+            core.events = sink
+            core.contacts = Directory()
+            client = await aiohttp_client(build_app(core))
+            return client, core, sink
+
+        yield start
+
+
+@pytest.fixture
+async def pbx(setup):
+    return await setup()
+
+
+def signed(body: bytes, key: str = KEY, client_id: str = CLIENT_ID) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "X-Client-ID": client_id,
+        "X-Client-Sign": sign(CLIENT_ID, body, key),
+    }
+
+
+async def post(client: Client, method: str, payload: Any, **sign_args: Any):
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return await client.post(
+        f"/vpbx/{method}", data=body, headers=signed(body, **sign_args)
+    )
+
+
+def metric(core: Core, name: str, labels: dict[str, str]) -> float:
+    return core.metrics.get_sample_value(name, labels) or 0.0
+
+
+async def test_a_signed_call_event_is_published_as_a_call_event(pbx):
+    client, core, sink = pbx
+    resp = await post(client, "call_events", NEW_CALL)
+    assert resp.status == 200
+    assert await resp.json() == {"result": "0", "resultMessage": "OK"}
+    [event] = sink.calls
+    assert (event.state, event.kind) == (CallState.CALLING, CallKind.NEW)
+    assert event.from_.number == "+79161234567"
+    assert event.did == "+74951234567"
+    accepted = {"method": "call_events", "key": "current"}
+    assert metric(core, "telebridge_vpbx_webhooks_total", accepted) == 1
+
+
+async def test_the_signature_covers_the_exact_bytes_received(pbx):
+    """Spacing the PBX chose is what it signed: no re-serialization on our side."""
+    client, _core, sink = pbx
+    body = b'{"session_id": "SID-1",  "state": " end ","type":"incoming"}'
+    assert (await post(client, "call_events", body)).status == 200
+    assert sink.calls[0].state is CallState.FINISHED
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "error_id"),
+    [
+        ({}, 401, "vpbx-unsigned"),
+        ({"X-Client-ID": CLIENT_ID}, 401, "vpbx-unsigned"),
+        ({"X-Client-ID": "0" * 32, "X-Client-Sign": "x"}, 403, "vpbx-unknown-client"),
+        (
+            {"X-Client-ID": CLIENT_ID, "X-Client-Sign": "0" * 64},
+            403,
+            "vpbx-bad-signature",
+        ),
+    ],
+)
+async def test_unsigned_or_badly_signed_requests_are_refused_and_counted(
+    pbx, headers, status, error_id
+):
+    client, core, sink = pbx
+    for method in ("call_events", "get_number_info", "history_file_completed"):
+        resp = await client.post(
+            f"/vpbx/{method}", data=b'{"session_id":"S"}', headers=headers
+        )
+        assert resp.status == status
+        assert (await resp.json())["error"]["id"] == error_id
+        refused = {"method": method, "reason": error_id}
+        assert metric(core, "telebridge_vpbx_webhooks_rejected_total", refused) == 1
+    assert sink.calls == []
+
+
+async def test_a_body_changed_after_signing_is_refused(pbx):
+    client, _core, sink = pbx
+    body = json.dumps(NEW_CALL).encode()
+    headers = signed(body)
+    tampered = body.replace(b"79161234567", b"79160000000")
+    resp = await client.post("/vpbx/call_events", data=tampered, headers=headers)
+    assert resp.status == 403
+    assert sink.calls == []
+
+
+async def test_the_previous_key_works_during_the_grace_window_only(pbx, clock):
+    client, core, sink = pbx
+    assert (await post(client, "call_events", NEW_CALL, key=OLD_KEY)).status == 200
+    clock.advance(601)
+    resp = await post(client, "call_events", NEW_CALL, key=OLD_KEY)
+    assert resp.status == 403
+    assert len(sink.calls) == 1
+    previous = {"method": "call_events", "key": "previous"}
+    assert metric(core, "telebridge_vpbx_webhooks_total", previous) == 1
+
+
+async def test_an_address_outside_the_allowlist_is_refused(setup):
+    client, _core, sink = await setup(allowlist=["194.54.0.0/16"])
+    resp = await post(client, "call_events", NEW_CALL)
+    assert resp.status == 403
+    assert (await resp.json())["error"]["id"] == "vpbx-address-not-allowed"
+    assert sink.calls == []
+
+
+async def test_an_address_inside_the_allowlist_is_served(setup):
+    client, _core, sink = await setup(allowlist=["127.0.0.0/8"])
+    assert (await post(client, "call_events", NEW_CALL)).status == 200
+    assert len(sink.calls) == 1
+
+
+async def test_without_configuration_every_request_is_refused(setup):
+    client, _core, _sink = await setup(client_id="", sign_key="")
+    resp = await post(client, "call_events", NEW_CALL)
+    assert resp.status == 403
+    assert (await resp.json())["error"]["id"] == "vpbx-not-configured"
+
+
+async def test_unknown_states_are_acknowledged_ignored_and_counted(pbx):
+    client, core, sink = pbx
+    resp = await post(client, "call_events", {**NEW_CALL, "state": "analytics"})
+    assert resp.status == 200
+    assert sink.calls == []
+    ignored = {"reason": "unknown-state"}
+    assert metric(core, "telebridge_vpbx_call_events_ignored_total", ignored) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "error_id", "field"),
+    [
+        (b"{not json", "invalid-json", None),
+        (b'["a list"]', "invalid-field", "body"),
+        (b'{"state":"new"}', "invalid-field", "session_id"),
+        (
+            b'{"session_id":"S","state":"new","is_record":[1]}',
+            "invalid-field",
+            "is_record",
+        ),
+    ],
+)
+async def test_bad_bodies_are_400_and_nothing_is_published(pbx, body, error_id, field):
+    client, _core, sink = pbx
+    resp = await post(client, "call_events", body)
+    assert resp.status == 400
+    error = (await resp.json())["error"]
+    assert error["id"] == error_id
+    if field:
+        assert error["details"]["field"] == field
+    assert sink.calls == []
+    # ... and the service keeps serving.
+    assert (await post(client, "call_events", NEW_CALL)).status == 200
+
+
+async def test_a_failing_event_store_is_503_so_the_pbx_sees_it(pbx):
+    client, _core, sink = pbx
+    sink.fail = True
+    resp = await post(client, "call_events", NEW_CALL)
+    assert resp.status == 503
+    assert (await resp.json())["error"]["id"] == "events-unavailable"
+    sink.fail = False
+    assert (await post(client, "call_events", NEW_CALL)).status == 200
+
+
+async def test_without_an_event_stream_call_events_are_503(pbx):
+    client, core, _sink = pbx
+    core.events = None
+    resp = await post(client, "call_events", NEW_CALL)
+    assert resp.status == 503
+
+
+async def test_get_number_info_names_a_known_caller(pbx):
+    client, _core, _sink = pbx
+    payload = {
+        "domain": "d.cloudpbx.rt.ru",
+        "from_number": "79161234567",
+        "request_number": "74951234567",
+        "something_new": True,
+    }
+    resp = await post(client, "get_number_info", payload)
+    assert resp.status == 200
+    assert await resp.json() == {
+        "result": "0",
+        "resultMessage": "",
+        "displayName": "ООО Ромашка",
+    }
+
+
+async def test_get_number_info_routes_to_the_routers_pin(pbx):
+    client, core, _sink = pbx
+
+    class Router:
+        async def route(self, caller, called):
+            return "201"
+
+    core.router = Router()
+    payload = {"from_number": "sip:+79161234567@x", "request_number": "74951234567"}
+    reply = await (await post(client, "get_number_info", payload)).json()
+    assert reply["result"] == "1"
+    assert reply["PIN"] == "201"
+
+
+async def test_get_number_info_for_a_stranger_lets_the_pbx_decide(pbx):
+    client, _core, _sink = pbx
+    payload = {"from_number": "+74950000000"}
+    reply = await (await post(client, "get_number_info", payload)).json()
+    assert reply == {
+        "result": "0",
+        "resultMessage": "no information",
+        "displayName": "",
+    }
+
+
+async def test_history_file_completed_wakes_the_waiting_order(pbx):
+    client, _core, _sink = pbx
+    files = client.app[VPBX].history_files
+    waiting = asyncio.create_task(files.wait("ORD-7"))
+    resp = await post(client, "history_file_completed", {"order_id": "ORD-7"})
+    assert resp.status == 200
+    async with asyncio.timeout(5):
+        assert (await waiting).export_id == "ORD-7"
+
+
+async def test_history_file_completed_without_an_id_is_400(pbx):
+    client, _core, _sink = pbx
+    resp = await post(client, "history_file_completed", {"status": "ready"})
+    assert resp.status == 400
+    assert (await resp.json())["error"]["details"]["field"] == "order_id"
+
+
+async def test_the_webhooks_are_in_the_openapi_document(pbx):
+    client, _core, _sink = pbx
+    doc = await (await client.get("/api/v1/openapi.json")).json()
+    for name in ("call_events", "get_number_info", "history_file_completed"):
+        assert "post" in doc["paths"][f"/vpbx/{name}"]
+
+
+async def test_health_reports_the_integration_and_its_quotas(pbx):
+    client, _core, _sink = pbx
+    body = await (await client.get("/healthz")).json()
+    vpbx = body["components"]["vpbx"]
+    assert vpbx["state"] == "ok"
+    assert vpbx["data"]["quota_remaining"]["users_info"] == 100
+
+
+async def test_health_says_when_the_integration_is_not_configured(setup):
+    client, _core, _sink = await setup(client_id="", sign_key="")
+    body = await (await client.get("/healthz")).json()
+    assert body["components"]["vpbx"]["state"] == "not_configured"
+
+
+async def test_webhooks_answer_post_only(pbx):
+    client, _core, _sink = pbx
+    resp = await client.get("/vpbx/call_events")
+    assert resp.status == 405
