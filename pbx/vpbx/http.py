@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,7 @@ from pbx.vpbx.models import (
     NumberInfoRequest,
 )
 from pbx.vpbx.number_info import NumberInfo
+from pbx.vpbx.replays import RecentBodies
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -78,6 +79,7 @@ class Webhooks:
     zone: ZoneInfo
     clock: Clock
     sinks: EventSource
+    recent: RecentBodies = field(default_factory=RecentBodies)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -87,19 +89,13 @@ class Webhooks:
         ]
 
     async def call_events(self, request: web.Request) -> web.Response:
-        payload = await self._read(request, "call_events", CallEventPayload)
+        raw = await self._authentic_body(request, "call_events")
+        payload = parse(raw, CallEventPayload)
+        if raw in self.recent:
+            return self._ignore(payload, "duplicate")
         mapped = to_call_event(payload, zone=self.zone, received=self.clock.now())
         if mapped.event is None:
-            reason = mapped.ignored.value if mapped.ignored else "unknown"
-            log.info(
-                "call_events ignored (%s): session %s state %r type %r",
-                reason,
-                payload.session_id,
-                payload.state,
-                payload.type,
-            )
-            self.metrics.ignored.labels(reason).inc()
-            return _ack()
+            return self._ignore(payload, mapped.ignored or "unknown")
         events = self.sinks.events
         if events is None:
             raise ServiceUnavailable(
@@ -112,6 +108,19 @@ class Webhooks:
             raise ServiceUnavailable(
                 "the event stream refused the event", error_id="events-unavailable"
             ) from None
+        # Only once stored: a retry after a failure must still go through.
+        self.recent.add(raw)
+        return _ack()
+
+    def _ignore(self, payload: CallEventPayload, reason: str) -> web.Response:
+        log.info(
+            "call_events ignored (%s): session %s state %r type %r",
+            reason,
+            payload.session_id,
+            payload.state,
+            payload.type,
+        )
+        self.metrics.ignored.labels(reason).inc()
         return _ack()
 
     async def get_number_info(self, request: web.Request) -> web.Response:
@@ -129,12 +138,7 @@ class Webhooks:
         return _ack()
 
     async def _read(self, request: web.Request, method: str, model: type[M]) -> M:
-        raw = await self._authentic_body(request, method)
-        try:
-            data: Any = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidJson(f"request body is not valid JSON: {exc}") from None
-        return validate(model, data)
+        return parse(await self._authentic_body(request, method), model)
 
     async def _authentic_body(self, request: web.Request, method: str) -> bytes:
         try:
@@ -161,6 +165,15 @@ class Webhooks:
         log.warning("refused %s from %s: %s", method, remote, rejection.value)
         error = WebhookUnsigned if rejection.status == 401 else WebhookForbidden
         raise error(_REFUSALS[rejection], error_id=rejection.value)
+
+
+def parse(raw: bytes, model: type[M]) -> M:
+    """The body as `model`, parsed only after its signature was checked."""
+    try:
+        data: Any = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidJson(f"request body is not valid JSON: {exc}") from None
+    return validate(model, data)
 
 
 def _ack() -> web.Response:

@@ -134,6 +134,18 @@ async def test_a_signed_call_event_is_published_as_a_call_event(pbx):
     assert metric(core, "telebridge_vpbx_webhooks_total", accepted) == 1
 
 
+async def test_an_exact_repeat_is_acknowledged_but_published_once(pbx):
+    """A retry or a replay: the signature carries no nonce, the body is the key."""
+    client, core, sink = pbx
+    assert (await post(client, "call_events", NEW_CALL)).status == 200
+    assert (await post(client, "call_events", NEW_CALL)).status == 200
+    later = {**NEW_CALL, "timestamp": "2026-01-05 12:00:00.001"}
+    assert (await post(client, "call_events", later)).status == 200
+    assert len(sink.calls) == 2
+    duplicate = {"reason": "duplicate"}
+    assert metric(core, "telebridge_vpbx_call_events_ignored_total", duplicate) == 1
+
+
 async def test_the_signature_covers_the_exact_bytes_received(pbx):
     """Spacing the PBX chose is what it signed: no re-serialization on our side."""
     client, _core, sink = pbx
@@ -254,7 +266,9 @@ async def test_a_failing_event_store_is_503_so_the_pbx_sees_it(pbx):
     assert resp.status == 503
     assert (await resp.json())["error"]["id"] == "events-unavailable"
     sink.fail = False
+    # The PBX's retry of the same body is not taken for a duplicate.
     assert (await post(client, "call_events", NEW_CALL)).status == 200
+    assert len(sink.calls) == 1
 
 
 async def test_without_an_event_stream_call_events_are_503(pbx):
