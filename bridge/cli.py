@@ -149,7 +149,13 @@ def _serve_doc() -> str:
     )
 
 
-COMMAND_GROUPS: list[Registrar] = [_register_core]
+def _register_vpbx(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from pbx.vpbx.cli import register  # here: it imports this module
+
+    register(sub)
+
+
+COMMAND_GROUPS: list[Registrar] = [_register_core, _register_vpbx]
 
 
 if __name__ == "__main__":
