@@ -56,6 +56,9 @@ class VpbxConfig(Section):
     rotation_grace_seconds: int = Field(default=86_400, ge=0, le=30 * 86_400)
     # Webhook source addresses or networks ("194.54.0.0/16"); empty accepts any.
     allowlist: tuple[str, ...] = ()
+    # Reverse proxies in front of the bridge: from these, the allowlist checks the
+    # last address they add to X-Forwarded-For instead of the proxy's own.
+    trusted_proxies: tuple[str, ...] = ()
     # The domain's time zone: webhook timestamps are local time without an offset.
     timezone: str = "Europe/Moscow"
     # get_number_info must answer inside the PBX's own timeout («Таймаут, сек»).
@@ -73,7 +76,7 @@ class VpbxConfig(Section):
             return [("sign_key", "required when vpbx.client_id is set")]
         return []
 
-    @field_validator("allowlist")
+    @field_validator("allowlist", "trusted_proxies")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for item in value:

@@ -155,13 +155,26 @@ class VpbxClient:
         raw = await self._post(method, {"order_id": order_id})
         if raw.startswith(GZIP_MAGIC):
             try:
-                return gzip.decompress(raw)
+                csv = gzip.decompress(raw)
             except (OSError, EOFError, zlib.error) as exc:
                 raise self._failed(VpbxBadReply(method, f"bad gzip: {exc}")) from None
+            self._count(method, "ok")
+            return csv
         if raw.lstrip().startswith(b"{"):
-            reply = self._parse(method, raw, ApiReply)
-            raise self._failed(VpbxBadReply(method, f"no file: {reply.result_message}"))
+            raise self._failed(self._no_file(method, raw))
+        self._count(method, "ok")
         return raw
+
+    @staticmethod
+    def _no_file(method: Method, raw: bytes) -> VpbxError:
+        """A JSON answer where the file should be: a refusal, or "not ready"."""
+        try:
+            reply = ApiReply.model_validate_json(raw)
+        except ValidationError:
+            return VpbxBadReply(method, "neither a file nor a reply")
+        if not reply.ok:
+            return VpbxRefused(method, reply.result, reply.result_message)
+        return VpbxBadReply(method, f"no file: {reply.result_message}")
 
     async def _call(self, method: Method, body: dict[str, Any], model: type[R]) -> R:
         return self._parse(method, await self._post(method, body), model)

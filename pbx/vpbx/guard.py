@@ -59,9 +59,8 @@ class WebhookGuard:
         self._client_id = config.client_id
         self._key = config.sign_key.get_secret_value()
         self._previous = config.previous_sign_key.get_secret_value()
-        self._networks = tuple(
-            ipaddress.ip_network(n, strict=False) for n in config.allowlist
-        )
+        self._networks = _networks(config.allowlist)
+        self._proxies = _networks(config.trusted_proxies)
         self._clock = clock
         # The rotation window starts when this key pair was loaded.
         self._previous_until = clock.monotonic() + config.rotation_grace_seconds
@@ -89,11 +88,26 @@ class WebhookGuard:
             return Verdict(rejection=Rejection.BAD_SIGNATURE)
         return Verdict(key=KeyUsed.CURRENT if index == 0 else KeyUsed.PREVIOUS)
 
+    def source(self, remote: str | None, forwarded_for: str | None) -> str | None:
+        """The caller's address: behind a trusted proxy, the hop it appended."""
+        if forwarded_for and _within(remote, self._proxies):
+            return forwarded_for.split(",")[-1].strip()
+        return remote
+
     def _address_allowed(self, remote: str | None) -> bool:
-        if not self._networks:
-            return True
-        try:
-            address = ipaddress.ip_address(remote or "")
-        except ValueError:
-            return False
-        return any(address in network for network in self._networks)
+        return not self._networks or _within(remote, self._networks)
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(n, strict=False) for n in entries)
+
+
+def _within(remote: str | None, networks: tuple[Network, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(remote or "")
+    except ValueError:
+        return False
+    return any(address in network for network in networks)

@@ -147,15 +147,18 @@ class Webhooks:
             raise PayloadTooLarge(
                 exc.text or "request body is over the limit"
             ) from None
+        remote = self.guard.source(
+            request.remote, request.headers.get("X-Forwarded-For")
+        )
         offered = Credentials(
-            remote=request.remote,
+            remote=remote,
             client_id=request.headers.get(CLIENT_ID_HEADER),
             signature=request.headers.get(SIGN_HEADER),
             body=raw,
         )
         verdict = self.guard.check(offered)
         if verdict.rejection is not None:
-            self._refuse(method, verdict.rejection, request.remote)
+            self._refuse(method, verdict.rejection, remote)
         key = verdict.key.value if verdict.key else "none"
         self.metrics.webhooks.labels(method, key).inc()
         return raw

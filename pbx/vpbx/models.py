@@ -57,7 +57,8 @@ class NumberInfoRequest(Payload):
     """`POST <our base>/get_number_info`: who is calling, where to route it."""
 
     domain: str = Field(default="", max_length=256)
-    from_number: str = Field(min_length=1, max_length=256)
+    # Empty for a hidden number: answered with the empty reply, not refused.
+    from_number: str = Field(default="", max_length=256)
     request_number: str = Field(default="", max_length=256)
 
 

@@ -100,3 +100,15 @@ def test_the_allowlist_admits_listed_addresses_and_networks(clock, remote, accep
 def test_a_bad_allowlist_entry_is_a_config_error():
     with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6"):
         VpbxConfig(allowlist=("10.0.0.300",))
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_source(clock):
+    g = guard(clock, trusted_proxies=("127.0.0.1",))
+    assert g.source("127.0.0.1", "10.9.9.9, 194.54.1.2") == "194.54.1.2"
+
+
+def test_forwarded_headers_from_anyone_else_are_ignored(clock):
+    g = guard(clock, trusted_proxies=("127.0.0.1",))
+    assert g.source("203.0.113.7", "194.54.1.2") == "203.0.113.7"
+    assert guard(clock).source("127.0.0.1", "194.54.1.2") == "127.0.0.1"
+    assert g.source("127.0.0.1", None) == "127.0.0.1"

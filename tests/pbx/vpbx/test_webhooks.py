@@ -217,6 +217,28 @@ async def test_an_address_inside_the_allowlist_is_served(setup):
     assert len(sink.calls) == 1
 
 
+async def test_behind_a_trusted_proxy_the_allowlist_checks_the_real_caller(setup):
+    client, _core, sink = await setup(
+        allowlist=["194.54.0.0/16"], trusted_proxies=["127.0.0.1"]
+    )
+    body = json.dumps(NEW_CALL).encode()
+    for forwarded, status in (("194.54.1.2", 200), ("194.54.1.2, 8.8.8.8", 403)):
+        headers = {**signed(body), "X-Forwarded-For": forwarded}
+        resp = await client.post("/vpbx/call_events", data=body, headers=headers)
+        assert resp.status == status
+    assert len(sink.calls) == 1
+
+
+async def test_an_oversized_body_is_413_and_the_service_keeps_serving(pbx):
+    client, _core, sink = pbx
+    body = json.dumps({**NEW_CALL, "padding": "x" * 70_000}).encode()
+    resp = await client.post("/vpbx/call_events", data=body, headers=signed(body))
+    assert resp.status == 413
+    assert (await resp.json())["error"]["id"] == "body-too-large"
+    assert (await post(client, "call_events", NEW_CALL)).status == 200
+    assert len(sink.calls) == 1
+
+
 async def test_without_configuration_every_request_is_refused(setup):
     client, _core, _sink = await setup(client_id="", sign_key="")
     resp = await post(client, "call_events", NEW_CALL)
@@ -318,6 +340,14 @@ async def test_get_number_info_for_a_stranger_lets_the_pbx_decide(pbx):
         "resultMessage": "no information",
         "displayName": "",
     }
+
+
+async def test_get_number_info_for_a_hidden_number_lets_the_pbx_decide(pbx):
+    client, _core, _sink = pbx
+    for payload in ({"request_number": "74951234567"}, {"from_number": "anonymous"}):
+        resp = await post(client, "get_number_info", payload)
+        assert resp.status == 200
+        assert (await resp.json())["displayName"] == ""
 
 
 async def test_history_file_completed_wakes_the_waiting_order(pbx):
