@@ -52,7 +52,8 @@ class VpbxConfig(Section):
     client_id: str = ""
     sign_key: SecretStr = SecretStr("")
     previous_sign_key: SecretStr = SecretStr("")
-    # How long after start the previous key is still accepted on webhooks.
+    # How long the previous key is still accepted on webhooks, from the first start
+    # with it (remembered in the data folder, so restarts do not extend it).
     rotation_grace_seconds: int = Field(default=86_400, ge=0, le=30 * 86_400)
     # Webhook source addresses or networks ("194.54.0.0/16"); empty accepts any.
     allowlist: tuple[str, ...] = ()

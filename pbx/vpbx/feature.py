@@ -27,6 +27,7 @@ from pbx.vpbx.models import (
     NumberInfoRequest,
 )
 from pbx.vpbx.number_info import NumberInfo
+from pbx.vpbx.rotation import previous_key_deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +44,14 @@ def setup(app: web.Application, core: Core) -> None:
     config = core.config.vpbx
     metrics = VpbxMetrics.on(core.metrics)
     history_files = HistoryFiles()
+    previous_until = previous_key_deadline(
+        core.config.storage.data_dir,
+        config.previous_sign_key.get_secret_value(),
+        config.rotation_grace_seconds,
+        core.clock.now(),
+    )
     webhooks = Webhooks(
-        guard=WebhookGuard(config, core.clock),
+        guard=WebhookGuard(config, core.clock, previous_until),
         metrics=metrics,
         number_info=NumberInfo(
             core, config.number_info_budget_seconds, core.clock, metrics

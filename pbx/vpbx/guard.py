@@ -10,6 +10,7 @@ import enum
 import hmac
 import ipaddress
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bridge.clock import Clock
 from pbx.config import VpbxConfig
@@ -55,15 +56,22 @@ class Credentials:
 
 
 class WebhookGuard:
-    def __init__(self, config: VpbxConfig, clock: Clock) -> None:
+    def __init__(
+        self,
+        config: VpbxConfig,
+        clock: Clock,
+        previous_until: datetime | None = None,
+    ) -> None:
+        """`previous_until` ends the previous key's window (`pbx.vpbx.rotation`);
+        by default it is `rotation_grace_seconds` from now."""
         self._client_id = config.client_id
         self._key = config.sign_key.get_secret_value()
         self._previous = config.previous_sign_key.get_secret_value()
         self._networks = _networks(config.allowlist)
         self._proxies = _networks(config.trusted_proxies)
         self._clock = clock
-        # The rotation window starts when this key pair was loaded.
-        self._previous_until = clock.monotonic() + config.rotation_grace_seconds
+        grace = timedelta(seconds=config.rotation_grace_seconds)
+        self._previous_until = previous_until or clock.now() + grace
 
     def check(self, offered: Credentials) -> Verdict:
         if not self._client_id or not self._key:
@@ -81,7 +89,7 @@ class WebhookGuard:
 
     def _signature(self, body: bytes, signature: str) -> Verdict:
         keys = [self._key]
-        if self._previous and self._clock.monotonic() <= self._previous_until:
+        if self._previous and self._clock.now() <= self._previous_until:
             keys.append(self._previous)
         index = matching_key(self._client_id, body, signature, keys)
         if index is None:

@@ -203,6 +203,15 @@ async def test_the_previous_key_works_during_the_grace_window_only(pbx, clock):
     assert metric(core, "telebridge_vpbx_webhooks_total", previous) == 1
 
 
+async def test_a_restart_does_not_reopen_the_rotation_window(setup, clock):
+    client, _core, _sink = await setup()
+    assert (await post(client, "call_events", NEW_CALL, key=OLD_KEY)).status == 200
+    clock.advance(601)
+    restarted, _core, _sink = await setup()
+    resp = await post(restarted, "call_events", NEW_CALL, key=OLD_KEY)
+    assert resp.status == 403
+
+
 async def test_an_address_outside_the_allowlist_is_refused(setup):
     client, _core, sink = await setup(allowlist=["194.54.0.0/16"])
     resp = await post(client, "call_events", NEW_CALL)
