@@ -166,8 +166,14 @@ class Webhooks:
     def _refuse(self, method: str, rejection: Rejection, remote: str | None) -> None:
         self.metrics.rejected.labels(method, rejection.value).inc()
         log.warning("refused %s from %s: %s", method, remote, rejection.value)
-        error = WebhookUnsigned if rejection.status == 401 else WebhookForbidden
-        raise error(_REFUSALS[rejection], error_id=rejection.value)
+        if rejection.status == 401:
+            raise WebhookUnsigned(
+                _REFUSALS[rejection],
+                error_id=rejection.value,
+                # A 401 names its scheme: here, the Integration API's signature.
+                headers={"WWW-Authenticate": f'{SIGN_HEADER} realm="vpbx"'},
+            )
+        raise WebhookForbidden(_REFUSALS[rejection], error_id=rejection.value)
 
 
 def parse(raw: bytes, model: type[M]) -> M:

@@ -177,6 +177,7 @@ async def test_unsigned_or_badly_signed_requests_are_refused_and_counted(
         )
         assert resp.status == status
         assert (await resp.json())["error"]["id"] == error_id
+        assert ("WWW-Authenticate" in resp.headers) is (status == 401)
         refused = {"method": method, "reason": error_id}
         assert metric(core, "telebridge_vpbx_webhooks_rejected_total", refused) == 1
     assert sink.calls == []
