@@ -29,7 +29,9 @@ Probe = Callable[[Config], Awaitable[CheckResult]]
 
 
 async def run_checks(config: Config) -> list[CheckResult]:
-    probes: list[Probe] = [_database, _asterisk, _onec, _cdr]
+    from pbx.vpbx.probe import probe_vpbx  # here: it imports CheckResult from us
+
+    probes: list[Probe] = [_database, _asterisk, _onec, _cdr, probe_vpbx]
     return list(await asyncio.gather(*(_bounded(p, config) for p in probes)))
 
 

@@ -152,9 +152,10 @@ def _serve_doc() -> str:
 def command_groups() -> list[Registrar]:
     """Every verb group; features are imported here, at parse time, because their
     CLI modules import this one for its helpers."""
+    from pbx.vpbx import cli as vpbx_cli
     from smart_ivr import cli as ivr_cli
 
-    return [_register_core, ivr_cli.register]
+    return [_register_core, vpbx_cli.register, ivr_cli.register]
 
 
 if __name__ == "__main__":

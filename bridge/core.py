@@ -21,6 +21,7 @@ from bridge.health import HealthRegistry
 from bridge.http.openapi import OpenApi
 from bridge.logs import SecretRedactor
 from bridge.longpoll.consumer_auth import Consumers
+from bridge.routing import Router
 from bridge.storage.database import Database
 from jobs.base import JobBody
 
@@ -41,10 +42,12 @@ class Core:
     # Routes of the crmd-compatible listener (127.0.0.1:8224 by default).
     crmd_app: web.Application = field(default_factory=web.Application)
     # Set by the features that provide them, in `bridge.app.FEATURES` order:
-    # the long-poll hub (events, consumers), the contact index (contacts).
+    # the long-poll hub (events, consumers), the contact index (contacts), the
+    # routing table (router: the employee PIN a caller goes to).
     events: EventSink | None = None
     consumers: Consumers | None = None
     contacts: ContactDirectory | None = None
+    router: Router | None = None
     # Job id -> body; the scheduler runs these (PRODUCT §9 lists the ids).
     job_bodies: dict[str, JobBody] = field(default_factory=dict)
 

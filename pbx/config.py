@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+import ipaddress
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
 
 from bridge.config_base import Section
 
@@ -28,6 +31,20 @@ class AgiConfig(Section):
     port: int = Field(default=4573, ge=0, le=65535)
 
 
+class VpbxQuotas(Section):
+    """Calls per hour the PBX allows each outbound method (never exceeded)."""
+
+    call_back: int = Field(default=1000, ge=0)
+    get_record: int = Field(default=1000, ge=0)
+    users_info: int = Field(default=100, ge=0)
+    call_info: int = Field(default=100, ge=0)
+    user_calls_charges: int = Field(default=500, ge=0)
+    domain_call_history: int = Field(default=500, ge=0)
+    download_call_history: int = Field(default=500, ge=0)
+    restricting_user_outgoing_calls_get: int = Field(default=500, ge=0)
+    restricting_user_outgoing_calls_set: int = Field(default=500, ge=0)
+
+
 class VpbxConfig(Section):
     """Rostelecom cloud PBX (Виртуальная АТС) Integration API."""
 
@@ -35,8 +52,43 @@ class VpbxConfig(Section):
     client_id: str = ""
     sign_key: SecretStr = SecretStr("")
     previous_sign_key: SecretStr = SecretStr("")
+    # How long the previous key is still accepted on webhooks, from the first start
+    # with it (remembered in the data folder, so restarts do not extend it).
+    rotation_grace_seconds: int = Field(default=86_400, ge=0, le=30 * 86_400)
+    # Webhook source addresses or networks ("194.54.0.0/16"); empty accepts any.
+    allowlist: tuple[str, ...] = ()
+    # Reverse proxies in front of the bridge: from these, the allowlist checks the
+    # last address they add to X-Forwarded-For instead of the proxy's own.
+    trusted_proxies: tuple[str, ...] = ()
+    # The domain's time zone: webhook timestamps are local time without an offset.
+    timezone: str = "Europe/Moscow"
+    # get_number_info must answer inside the PBX's own timeout («Таймаут, сек»).
+    number_info_budget_seconds: float = Field(default=1.5, gt=0, le=30)
+    api_url: str = "https://api.cloudpbx.rt.ru:4443"
+    verify_tls: bool = True
+    # A PEM file trusted for the API (the portal's «Скачать сертификат API»).
+    ca_file: str = ""
+    request_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    # Per-method hourly quotas, the portal's figures (manual §10.6.4).
+    quotas: VpbxQuotas = Field(default_factory=lambda: VpbxQuotas())
 
     def missing(self) -> list[tuple[str, str]]:
         if self.client_id and not self.sign_key.get_secret_value():
             return [("sign_key", "required when vpbx.client_id is set")]
         return []
+
+    @field_validator("allowlist", "trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value

@@ -12,6 +12,7 @@ from jobs.routing_table.store import RoutingStore
 from smart_ivr.availability import Availability
 from smart_ivr.employees import ExtensionEmployees
 from smart_ivr.http import ADMIN_TOKEN, IVR_SERVICE, add_routes
+from smart_ivr.router import IvrRouter
 from smart_ivr.service import IvrService, IvrSettings
 
 
@@ -46,4 +47,5 @@ def setup(app: web.Application, core: Core) -> None:
     )
     app[IVR_SERVICE] = service
     app[ADMIN_TOKEN] = core.admin_token
+    core.router = IvrRouter(service)
     add_routes(app, core.openapi)

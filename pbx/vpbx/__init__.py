@@ -1,0 +1,2 @@
+"""Rostelecom cloud PBX («Виртуальная АТС»)
+over its Integration API (seed 002, §10.6)."""
