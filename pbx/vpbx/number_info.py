@@ -63,15 +63,23 @@ class NumberInfo:
         caller = normalize(request.from_number)
         called = normalize(request.request_number)
         name, pin = await asyncio.gather(
-            self._name(caller), self._route(caller, called)
+            self._name(caller), self._route(caller, called), return_exceptions=True
         )
+        # One source failing must not take the other's answer with it.
+        failed = False
+        if isinstance(pin, BaseException):
+            log.error("get_number_info routing failed", exc_info=pin)
+            pin, failed = None, True
+        if isinstance(name, BaseException):
+            log.error("get_number_info contact lookup failed", exc_info=name)
+            name, failed = "", True
         if pin:
             return NumberInfoReply(
                 result=RESULT_ROUTE_TO_PIN, display_name=name, pin=pin
             ), "pin"
         if name:
             return NumberInfoReply(display_name=name), "name"
-        return EMPTY_REPLY, "empty"
+        return EMPTY_REPLY, "error" if failed else "empty"
 
     async def _name(self, caller: PhoneNumber) -> str:
         contacts = self.sources.contacts

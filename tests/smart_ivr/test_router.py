@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bridge.storage import migrate
 from jobs.routing_table.ranking import Interaction
 from jobs.routing_table.store import RoutingStore
 from tests.pbx.vpbx.webhook_harness import post, setup  # noqa: F401 - fixture
@@ -13,7 +12,6 @@ from tests.pbx.vpbx.webhook_harness import post, setup  # noqa: F401 - fixture
 async def test_known_caller_is_routed_to_the_responsible_pin(setup) -> None:  # noqa: F811
     client, core, _sink = await setup()
     store = RoutingStore(core.db)
-    await migrate.upgrade(core.db)
     now = core.clock.now()
     clients = await store.add(
         [

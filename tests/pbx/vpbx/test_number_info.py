@@ -132,3 +132,16 @@ async def test_a_failing_lookup_gets_the_empty_reply(clock):
         "telebridge_vpbx_number_info_total", {"outcome": "error"}
     )
     assert counted == 1
+
+
+async def test_a_failing_router_still_leaves_the_display_name(clock):
+    class BrokenRouter:
+        async def route(self, caller: PhoneNumber, called: PhoneNumber) -> str | None:
+            raise RuntimeError("routing table unavailable")
+
+    owner = ContactOwner("ref-1", "Catalog_Контрагенты", "ООО Ромашка")
+    directory = Directory({"+79161234567": ContactMatch("+79161234567", (owner,))})
+    sources = Sources(contacts=directory, router=BrokenRouter())
+    reply = await service(sources, clock).answer(request())
+    assert reply.display_name == "ООО Ромашка"
+    assert reply.result == "0"

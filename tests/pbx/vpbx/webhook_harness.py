@@ -20,6 +20,7 @@ from bridge.call_events import CallEvent
 from bridge.config import Config
 from bridge.contacts import ContactMatch, ContactOwner
 from bridge.core import Core, open_core
+from bridge.storage import migrate
 from pbx.vpbx.signature import sign
 from tests.conftest import make_config
 
@@ -86,6 +87,7 @@ async def setup(tmp_path, clock, aiohttp_client):
         async def start(**vpbx: Any) -> tuple[Client, Core, RecordingSink]:
             config = vpbx_config(tmp_path, **vpbx)
             core = await stack.enter_async_context(open_core(config, clock=clock))
+            await migrate.upgrade(core.db)
             sink = RecordingSink()
             core.events = sink
             core.contacts = Directory()
