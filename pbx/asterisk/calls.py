@@ -188,7 +188,7 @@ class CallTracker:
 
     def _on_dial_begin(self, m: Message, now: datetime) -> list[CallEvent]:
         dest_name = m.get("DestChannel")
-        if not dest_name or dest_name.startswith(LOCAL_PREFIX):
+        if not m.get("DestUniqueid") or dest_name.startswith(LOCAL_PREFIX):
             return []
         source = self._channels.get(m.get("Uniqueid")) or self._channel_from(m)
         call = self._calls.get(source.linkedid)

@@ -4,7 +4,6 @@ stands in for Asterisk's manager interface)."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from pbx.config import AsteriskConfig
 from tests.fakes.ami_frames import wire_bytes
 from tests.fakes.ami_server import FakeAmiServer
 from tests.fakes.event_sink import RecordingSink
+from tests.fakes.polling import until
 
 
 @pytest.fixture
@@ -62,14 +62,6 @@ class Running:
             await self.task
         except asyncio.CancelledError:
             pass
-
-
-async def until(predicate: Callable[[], Awaitable[bool]]) -> None:
-    """Yield to the loop until `predicate` holds (callers bound it with a timeout)."""
-    for _ in itertools.count():
-        if await predicate():
-            return
-        await asyncio.sleep(0)
 
 
 async def resynced(server: FakeAmiServer, logins: int) -> None:
