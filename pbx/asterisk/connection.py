@@ -97,14 +97,16 @@ class AmiConnection:
         try:
             async with asyncio.timeout(wait_seconds):
                 reader, writer = await asyncio.open_connection(host, port)
-                banner = await reader.readline()
         except (OSError, TimeoutError) as exc:
             raise AmiDisconnected(f"cannot connect to {host}:{port}: {exc!r}") from exc
-        if not banner.startswith(BANNER_PREFIX):
-            writer.close()
-            raise AmiDisconnected(f"not an AMI server: banner {banner[:60]!r}")
         conn = cls(reader, writer, on_event)
-        await conn._login(username, secret, wait_seconds)
+        try:
+            await conn._greet(wait_seconds)
+            await conn._login(username, secret, wait_seconds)
+        except BaseException:
+            # Whatever stopped us (refusal, timeout, shutdown), the socket goes.
+            writer.close()
+            raise
         return conn
 
     async def run(self) -> None:
@@ -147,6 +149,15 @@ class AmiConnection:
         with contextlib.suppress(ConnectionError, OSError):
             await self._writer.wait_closed()
 
+    async def _greet(self, wait_seconds: float) -> None:
+        try:
+            async with asyncio.timeout(wait_seconds):
+                banner = await self._reader.readline()
+        except (OSError, TimeoutError) as exc:
+            raise AmiDisconnected(f"no AMI banner: {exc!r}") from exc
+        if not banner.startswith(BANNER_PREFIX):
+            raise AmiDisconnected(f"not an AMI server: banner {banner[:60]!r}")
+
     async def _login(self, username: str, secret: str, wait_seconds: float) -> None:
         reading = asyncio.create_task(self.run())
         try:
@@ -156,11 +167,7 @@ class AmiConnection:
                 wait_seconds=wait_seconds,
             )
         except AmiActionFailed as exc:
-            await self.close()
             raise AmiLoginFailed(str(exc)) from None
-        except AmiError:
-            await self.close()
-            raise
         finally:
             reading.cancel()
             with contextlib.suppress(asyncio.CancelledError, AmiError):

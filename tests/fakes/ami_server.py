@@ -33,6 +33,8 @@ class FakeAmiServer:
             "Response": "Success",
             "Reason": "4",
         }
+        # False: Pings go unanswered, like a hung Asterisk.
+        self.answer_pings = True
         self.logged_in = asyncio.Event()
         self.login_refused = asyncio.Event()
         self._server: asyncio.Server | None = None
@@ -125,6 +127,8 @@ class FakeAmiServer:
             )
             self.logged_in.set()
         elif action == "ping":
+            if not self.answer_pings:
+                return True
             self._send(
                 writer,
                 {

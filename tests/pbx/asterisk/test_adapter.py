@@ -14,6 +14,7 @@ from bridge.call_events import CallKind, CallState
 from bridge.clock import FakeClock
 from bridge.health import State
 from pbx.asterisk.adapter import AsteriskAdapter
+from pbx.base import ExtensionState
 from pbx.config import AsteriskConfig
 from tests.fakes.ami_frames import wire_bytes
 from tests.fakes.ami_server import FakeAmiServer
@@ -176,3 +177,42 @@ async def test_unreachable_ami_is_down_not_fatal(tmp_path: Path) -> None:
         async with asyncio.timeout(5):
             await until(state_is(adapter, State.DOWN))
     assert "disconnected" in (await adapter.status()).detail
+
+
+async def test_unanswered_ping_means_reconnect(ami: FakeAmiServer) -> None:
+    ami.answer_pings = False
+    adapter = make_adapter(ami, RecordingSink())
+    adapter._config = adapter._config.model_copy(
+        update={"ping_interval_seconds": 0.01, "action_timeout_seconds": 0.05}
+    )
+
+    async def second_login() -> bool:
+        return ami.logins >= 2
+
+    async with Running(adapter):
+        async with asyncio.timeout(5):
+            await until(second_login)
+
+
+async def test_extension_states_follow_ami_events(ami: FakeAmiServer) -> None:
+    sink = RecordingSink()
+    async with Running(make_adapter(ami, sink)) as adapter:
+        async with asyncio.timeout(5):
+            await ami.logged_in.wait()
+            await resynced(ami, 1)
+            await ami.push(
+                b"Event: DeviceStateChange\r\nPrivilege: call,all\r\n"
+                b"Device: PJSIP/101\r\nState: INUSE\r\n\r\n"
+                b"Event: ExtensionStatus\r\nPrivilege: call,all\r\nExten: 102\r\n"
+                b"Context: ext-local\r\nHint: PJSIP/102\r\nStatus: 4\r\n"
+                b"StatusText: Unavailable\r\n\r\n"
+            )
+
+            async def reported() -> bool:
+                return len(adapter.extension_states.snapshot()) == 2
+
+            await until(reported)
+    states = adapter.extension_states
+    assert states.get("101") is ExtensionState.BUSY
+    assert states.get("102") is ExtensionState.UNAVAILABLE
+    assert states.get("103") is ExtensionState.UNKNOWN
