@@ -142,6 +142,8 @@ async def test_reconnects_and_resyncs_live_calls(ami: FakeAmiServer) -> None:
             ami.logged_in.clear()
             ami.drop()
             await ami.logged_in.wait()
+        # The promise: live calls resynced within 2 s of reconnecting.
+        async with asyncio.timeout(2):
             events = await sink.wait_for(4)
     resync = {(e.call_id, e.state, e.kind) for e in events[2:]}
     assert resync == {

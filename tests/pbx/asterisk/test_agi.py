@@ -63,8 +63,11 @@ async def agi(tmp_path: Path) -> AsyncIterator[tuple[AgiServer, Core]]:
         await server.close()
 
 
-async def agi_call(server: AgiServer, env: dict[str, str]) -> list[str]:
-    reader, writer = await asyncio.open_connection(*server.address)
+async def agi_call(
+    server: AgiServer | tuple[str, int], env: dict[str, str]
+) -> list[str]:
+    address = server.address if isinstance(server, AgiServer) else server
+    reader, writer = await asyncio.open_connection(*address)
     lines = "".join(f"{k}: {v}\n" for k, v in env.items()) + "\n"
     writer.write(lines.encode())
     commands = []

@@ -136,3 +136,52 @@ def test_extension_of(channel: str, extension: str) -> None:
 )
 def test_dialled_number(dial: str, number: str) -> None:
     assert dialled_number(dial) == number
+
+
+def test_cdr_closes_a_leg_whose_hangup_was_missed() -> None:
+    tracker = CallTracker()
+    chan = {
+        "Uniqueid": "1",
+        "Linkedid": "1",
+        "Channel": "PJSIP/101-1",
+        "CallerIDNum": "101",
+    }
+    tracker.handle(Message({"Event": "Newchannel", **chan}), NOW)
+    tracker.handle(
+        Message(
+            {
+                "Event": "Newchannel",
+                "Uniqueid": "2",
+                "Linkedid": "1",
+                "Channel": "PJSIP/102-2",
+                "CallerIDNum": "102",
+            }
+        ),
+        NOW,
+    )
+    tracker.handle(
+        Message(
+            {
+                "Event": "DialBegin",
+                **chan,
+                "DestChannel": "PJSIP/102-2",
+                "DestUniqueid": "2",
+                "DialString": "102",
+            }
+        ),
+        NOW,
+    )
+    [event] = tracker.handle(
+        Message(
+            {
+                "Event": "Cdr",
+                "UniqueID": "1",
+                "DestinationChannel": "PJSIP/102-2",
+                "Disposition": "NO ANSWER",
+            }
+        ),
+        NOW,
+    )
+    assert (event.call_id, event.state) == ("2", CallState.FINISHED)
+    assert event.extra["status"] == "no answer"
+    assert tracker.live_legs == 0
