@@ -171,12 +171,16 @@ class AsteriskAdapter:
     async def _resync(self, conn: AmiConnection) -> None:
         """Right after login: what is live now, since we may have missed events."""
         timeout = self._config.action_timeout_seconds
-        await conn.action(
-            "CoreShowChannels",
-            wait_seconds=timeout,
-            until="CoreShowChannelsComplete",
-            on_done=self._apply_snapshot,
-        )
+        try:
+            await conn.action(
+                "CoreShowChannels",
+                wait_seconds=timeout,
+                until="CoreShowChannelsComplete",
+                on_done=self._apply_snapshot,
+            )
+        except AmiActionFailed as exc:
+            # Refused (the AMI user lacks `reporting` read): events still flow.
+            log.warning("AMI CoreShowChannels refused, no resync: %s", exc)
         try:
             await conn.action(
                 "ExtensionStateList",
