@@ -41,6 +41,14 @@ FINISH_STATUS = {
     "CONGESTION": "congestion",
     "CHANUNAVAIL": "unavailable",
 }
+# CDR dispositions (cdr.c) in the same words as FINISH_STATUS.
+CDR_STATUS = {
+    "ANSWERED": "answered",
+    "NO ANSWER": "no-answer",
+    "BUSY": "busy",
+    "FAILED": "failed",
+    "CONGESTION": "congestion",
+}
 
 
 @functools.lru_cache(maxsize=8192)
@@ -318,8 +326,9 @@ class CallTracker:
     def _on_cdr(self, m: Message, now: datetime) -> list[CallEvent]:
         # A safety net: a leg whose Hangup we missed is closed by its CDR.
         dest = m.get("DestinationChannel")
+        status = CDR_STATUS.get(m.get("Disposition"), "unknown")
         return [
-            self._finish(leg, now, status=m.get("Disposition").lower() or "unknown")
+            self._finish(leg, now, status=status)
             for leg in list(self._legs.values())
             if dest and self._channel_name(leg.channel) == dest
         ]

@@ -183,5 +183,5 @@ def test_cdr_closes_a_leg_whose_hangup_was_missed() -> None:
         NOW,
     )
     assert (event.call_id, event.state) == ("2", CallState.FINISHED)
-    assert event.extra["status"] == "no answer"
+    assert event.extra["status"] == "no-answer"
     assert tracker.live_legs == 0
