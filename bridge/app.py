@@ -17,6 +17,7 @@ from bridge.health import ComponentStatus, State, StatusProvider
 from bridge.http.edge import count_requests, setup_edge
 from bridge.http.middleware import error_middleware, request_id_middleware
 from jobs.routing_table import feature as routing_table
+from pbx.asterisk import feature as asterisk
 from pbx.vpbx import feature as vpbx
 from smart_ivr import feature as smart_ivr
 
@@ -24,6 +25,7 @@ CORE = web.AppKey("core", Core)
 Feature = Callable[[web.Application, Core], None]
 
 FEATURES: tuple[Feature, ...] = (
+    asterisk.setup,
     vpbx.setup,
     routing_table.setup,
     smart_ivr.setup,

@@ -24,6 +24,7 @@ from bridge.longpoll.consumer_auth import Consumers
 from bridge.routing import Router
 from bridge.storage.database import Database
 from jobs.base import JobBody
+from pbx.base import PbxAdapter
 
 log = logging.getLogger(__name__)
 ADMIN_TOKEN_FILE = "admin_token"  # noqa: S105 - a file name, not a secret
@@ -50,6 +51,8 @@ class Core:
     router: Router | None = None
     # Job id -> body; the scheduler runs these (PRODUCT §9 lists the ids).
     job_bodies: dict[str, JobBody] = field(default_factory=dict)
+    # The PBX adapter (click-to-call, extension states), when one is configured.
+    pbx: PbxAdapter | None = None
 
 
 @asynccontextmanager

@@ -16,6 +16,22 @@ class AsteriskConfig(Section):
     port: int = Field(default=5038, ge=1, le=65535)
     username: str = ""
     secret: SecretStr = SecretStr("")
+    # Contexts of calls arriving from trunks: they make a call incoming even when
+    # the caller's number looks internal (a short number from a cloud PBX).
+    trunk_contexts: tuple[str, ...] = ("from-trunk", "from-pstn", "from-external")
+    # Reconnect backoff after the connection drops or login fails (exponential).
+    reconnect_min_seconds: float = Field(default=0.5, gt=0, le=60)
+    reconnect_max_seconds: float = Field(default=30.0, gt=0, le=600)
+    ping_interval_seconds: float = Field(default=20.0, gt=0, le=600)
+    # How long an AMI action (Login, Ping, CoreShowChannels) may take.
+    action_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Click-to-call: the employee's phone is rung on this channel, then the
+    # number is dialled from this context once they answer.
+    originate_channel: str = "PJSIP/{extension}"
+    originate_context: str = "from-internal"
+    originate_ring_seconds: int = Field(default=30, ge=1, le=300)
+    # How long POST /api/v1/calls/originate waits for the outcome.
+    originate_timeout_seconds: float = Field(default=40.0, gt=0, le=600)
 
     def missing(self) -> list[tuple[str, str]]:
         if self.host and not self.username:
@@ -29,6 +45,8 @@ class AgiConfig(Section):
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=4573, ge=0, le=65535)
+    # The caller-name hook answers within this budget or leaves the name alone.
+    lookup_budget_seconds: float = Field(default=5.0, gt=0, le=30)
 
 
 class VpbxQuotas(Section):

@@ -9,21 +9,14 @@ lunch); an employee with no schedule is always available.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from pbx.base import ExtensionState
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-class LiveState(enum.StrEnum):
-    """The PBX's view of an extension (AMI ExtensionStatus/DeviceStateChange)."""
-
-    AVAILABLE = "available"
-    BUSY = "busy"
-    UNAVAILABLE = "unavailable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +50,12 @@ class Availability:
     schedules: Mapping[str, Schedule] = field(default_factory=dict)
 
     def unavailable_reason(
-        self, employee: str, now: datetime, live: LiveState | None = None
+        self, employee: str, now: datetime, live: ExtensionState | None = None
     ) -> str | None:
         """Why `employee` must not be spoken at `now` (UTC), or None if they may."""
         if employee in self.excluded:
             return "excluded"
-        if live is LiveState.UNAVAILABLE:
+        if live is ExtensionState.UNAVAILABLE:
             # An unregistered phone rings nobody; the incumbent dialled it anyway.
             return "phone unavailable"
         schedule = self.schedules.get(employee)

@@ -44,6 +44,7 @@ def setup(app: web.Application, core: Core) -> None:
         core.clock,
         core.metrics,
         contacts=core.contacts,
+        states=core.pbx.extension_states if core.pbx is not None else None,
     )
     app[IVR_SERVICE] = service
     app[ADMIN_TOKEN] = core.admin_token

@@ -21,7 +21,8 @@ from bridge.clock import Clock
 from bridge.contacts import ContactDirectory
 from bridge.phone_numbers import normalize
 from jobs.routing_table.ranking import ClientRanking
-from smart_ivr.availability import Availability, LiveState
+from pbx.base import ExtensionStates
+from smart_ivr.availability import Availability
 from smart_ivr.menu import Destinations, Employee, LastTalk, Menu, Phrases, build_menu
 
 log = logging.getLogger(__name__)
@@ -59,10 +60,6 @@ class EmployeeDirectory(Protocol):
     async def lookup(self, ids: Sequence[str]) -> Mapping[str, Employee]:
         """These employees (ids are extensions), with their spoken names."""
         ...
-
-
-class ExtensionStates(Protocol):
-    def state(self, extension: str) -> LiveState | None: ...
 
 
 class LastTalks(Protocol):
@@ -205,7 +202,7 @@ class IvrService:
         person = staff.get(employee)
         live = None
         if self._states is not None and person is not None:
-            live = self._states.state(person.extension)
+            live = self._states.get(person.extension)
         return self._availability.unavailable_reason(employee, now, live)
 
     def _fallback(

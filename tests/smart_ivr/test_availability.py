@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from smart_ivr.availability import Availability, LiveState, Schedule, Window, parse_days
+from pbx.base import ExtensionState
+from smart_ivr.availability import Availability, Schedule, Window, parse_days
 
 MSK = ZoneInfo("Europe/Moscow")
 WEEKDAYS_9_18 = Window(parse_days(["mon-fri"]), time(9), time(18))
@@ -56,9 +57,10 @@ def test_schedule_windows_in_the_configured_zone(
 def test_live_unavailable_phone_is_not_spoken_but_busy_is() -> None:
     at = msk(16, 10)
     assert (
-        AV.unavailable_reason("boris", at, LiveState.UNAVAILABLE) == "phone unavailable"
+        AV.unavailable_reason("boris", at, ExtensionState.UNAVAILABLE)
+        == "phone unavailable"
     )
-    assert AV.unavailable_reason("boris", at, LiveState.BUSY) is None
+    assert AV.unavailable_reason("boris", at, ExtensionState.BUSY) is None
 
 
 def test_parse_days_accepts_ranges_and_refuses_unknown_names() -> None:

@@ -15,7 +15,8 @@ from bridge.contacts import ContactMatch, ContactOwner
 from bridge.storage.database import Database
 from jobs.routing_table.ranking import DocumentType, Interaction
 from jobs.routing_table.store import RoutingStore
-from smart_ivr.availability import Availability, LiveState
+from pbx.base import ExtensionState
+from smart_ivr.availability import Availability
 from smart_ivr.menu import Destinations, Employee, LastTalk, Phrases
 from smart_ivr.service import Fallback, IvrService, IvrSettings, PromptAudio
 
@@ -63,11 +64,14 @@ class Contacts:
 
 
 class States:
-    def __init__(self, states: dict[str, LiveState]) -> None:
+    def __init__(self, states: dict[str, ExtensionState]) -> None:
         self.states = states
 
-    def state(self, extension: str) -> LiveState | None:
-        return self.states.get(extension)
+    def get(self, extension: str) -> ExtensionState:
+        return self.states.get(extension, ExtensionState.UNKNOWN)
+
+    def snapshot(self) -> dict[str, ExtensionState]:
+        return dict(self.states)
 
 
 class Talks:
@@ -130,7 +134,7 @@ async def test_unknown_or_malformed_number_gets_the_new_client_menu(
 
 
 async def test_unavailable_phone_is_not_offered(store: RoutingStore) -> None:
-    states = States({"201": LiveState.UNAVAILABLE, "202": LiveState.BUSY})
+    states = States({"201": ExtensionState.UNAVAILABLE, "202": ExtensionState.BUSY})
     answer = await service(store, states=states).answer("+79160000009")
     assert [e.extension for e in answer.menu.entries] == ["202", "203"]
 
