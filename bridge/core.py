@@ -20,6 +20,7 @@ from bridge.contacts import ContactDirectory
 from bridge.health import HealthRegistry
 from bridge.http.openapi import OpenApi
 from bridge.logs import SecretRedactor
+from bridge.longpoll.channel import ContactAsker
 from bridge.longpoll.consumer_auth import Consumers
 from bridge.storage.database import Database
 from jobs.base import JobBody
@@ -45,6 +46,8 @@ class Core:
     events: EventSink | None = None
     consumers: Consumers | None = None
     contacts: ContactDirectory | None = None
+    # Ask 1C over the contact-data channel (set by the long-poll hub).
+    contact_channel: ContactAsker | None = None
     # Job id -> body; the scheduler runs these (PRODUCT §9 lists the ids).
     job_bodies: dict[str, JobBody] = field(default_factory=dict)
 
