@@ -138,6 +138,7 @@ class ContactBroker:
         self._waiters: deque[_Waiter] = deque()
         self._finished: OrderedDict[str, _Finish] = OrderedDict()
         self._last_poll: dict[str, float] = {}
+        self._stopping = False
 
     # -- askers ---------------------------------------------------------------
 
@@ -190,7 +191,7 @@ class ContactBroker:
         """
         self._last_poll[consumer] = self._clock.monotonic()
         batch = self._pop(consumer, limit)
-        if batch or wait <= 0:
+        if batch or wait <= 0 or self._stopping:
             return batch
         waiter = _Waiter(consumer, alive)
         self._waiters.append(waiter)
@@ -212,6 +213,14 @@ class ContactBroker:
             self.release(batch)
             return []
         return batch
+
+    def wake_all(self) -> None:
+        """End every parked poll with an empty batch (the service is stopping)."""
+        self._stopping = True
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.future.done():
+                waiter.future.set_result([])
 
     def release(self, requests: list[ContactRequest]) -> None:
         """Put requests back (their poll could not deliver them), oldest first."""

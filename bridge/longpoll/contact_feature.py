@@ -42,3 +42,9 @@ def setup(app: web.Application, core: Core, gate: ChannelGate | None = None) -> 
     )
     crmd.routes(core.crmd_app, crmd_routes)
     core.health.register(HEALTH_COMPONENT, channel.status)
+
+    async def wake_polls(_app: web.Application) -> None:
+        # Parked polls would otherwise hold shutdown for http.shutdown_timeout.
+        channel.broker.wake_all()
+
+    app.on_shutdown.append(wake_polls)
