@@ -1,0 +1,161 @@
+"""Real responses of the running service checked against /api/v1/openapi.json.
+
+Every operation the document declares must be exercised by one of `EXERCISES`
+(or be listed in `NOT_EXERCISED` with the reason); every answer seen, success or
+error, must match the schema declared for its status. Features add an exercise
+function here for their endpoints. Consumers come from tests/fakes/consumers.py
+(a stand-in for the registry built on another branch); 1C is the fake in
+tests/fakes/onec_contacts.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bridge.longpoll.broker import RequestKind
+from bridge.longpoll.consumer_auth import ConsumerKind
+from bridge.service import running
+from tests.bridge.http.openapi_contract import Contract, ContractClient
+from tests.conftest import RunningService, make_config
+from tests.fakes.consumers import FakeConsumers
+from tests.fakes.onec_contacts import running_onec
+
+
+@dataclass
+class Context:
+    client: ContractClient
+    service: RunningService
+    consumers: FakeConsumers
+
+
+Exercise = Callable[[Context], Awaitable[None]]
+
+# (METHOD, path) -> why no test can call it here. Keep this short.
+NOT_EXERCISED: dict[tuple[str, str], str] = {}
+
+
+# -- contact channel (bridge/longpoll) ----------------------------------------
+
+
+async def onec_answers(kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+    if kind == "panel_auth":
+        return {"data": {"authorized": payload["pin"] == "1234", "user_id": "u-1"}}
+    if kind == "contact_card":
+        return {"data": {"name": "Иванов"}}
+    return None
+
+
+async def exercise_contact_channel(ctx: Context) -> None:
+    c = ctx.client
+    requests, responses = "/api/v1/contacts/requests", "/api/v1/contacts/responses"
+    token = ctx.consumers.add("contract-1c")
+    panel = ctx.consumers.add("contract-panel", ConsumerKind.PANEL)
+    # Errors first, while no 1C polls.
+    assert (await c.call("GET", requests)).status == 401
+    assert (await c.call("GET", requests, token=panel)).status == 403
+    bad = await c.call("GET", requests, token=token, params={"wait": "x"})
+    assert bad.status == 400
+    assert (await c.call("POST", responses, token=token, raw_body=b"{")).status == 400
+    unknown = await c.call(
+        "POST", responses, token=token, json_body={"id": "x", "data": {}}
+    )
+    assert unknown.status == 404
+    too_big = await c.call("POST", responses, token=token, raw_body=b" " * 70_000)
+    assert too_big.status == 413
+    auth = "/api/v1/panel/auth"
+    assert (await c.call("POST", auth, json_body={"extension": "201"})).status == 400
+    silent = await c.call("POST", auth, json_body={"extension": "201", "pin": "1234"})
+    assert silent.status == 503
+    card = "/api/v1/panel/contact-card"
+    assert (await c.call("GET", card, params={"number": "+79161234567"})).status == 401
+    assert (
+        await c.call("GET", card, params={"number": "?"}, token=panel)
+    ).status == 400
+    # A real request/answer cycle: poll, answer, duplicate answer.
+    channel = ctx.service.core.contact_channel
+    assert channel is not None
+    asking = asyncio.create_task(
+        channel.ask(RequestKind.CALLER_ID, {"number": "1"}, 30)
+    )
+    polled = await c.call("GET", requests, token=token, params={"wait": "5"})
+    assert polled.status == 200
+    [request] = polled.body["requests"]
+    body = {"id": request["id"], "data": {"caller_id": "Иванов"}}
+    assert (await c.call("POST", responses, token=token, json_body=body)).status == 200
+    assert (await c.call("POST", responses, token=token, json_body=body)).status == 409
+    async with asyncio.timeout(5):
+        await asking
+    async with running_onec(ctx.service.url, token, onec_answers):
+        ok = await c.call("POST", auth, json_body={"extension": "201", "pin": "1234"})
+        assert ok.status == 200
+        denied = await c.call(
+            "POST", auth, json_body={"extension": "202", "pin": "0000"}
+        )
+        assert denied.status == 403
+        for _ in range(4):
+            await c.call("POST", auth, json_body={"extension": "202", "pin": "0000"})
+        locked = await c.call(
+            "POST", auth, json_body={"extension": "202", "pin": "0000"}
+        )
+        assert locked.status == 429
+        found = await c.call(
+            "GET", card, params={"number": "+79161234567"}, token=ok.body["token"]
+        )
+        assert found.status == 200
+
+
+EXERCISES: list[Exercise] = [exercise_contact_channel]
+
+
+# -- the check ----------------------------------------------------------------
+
+
+@pytest.fixture
+async def ctx(tmp_path: Path) -> AsyncIterator[Context]:
+    config = make_config(tmp_path, http={"contacts": {"deadline_seconds": 0.3}})
+    async with running(config) as (core, where), aiohttp.ClientSession() as session:
+        consumers = FakeConsumers()
+        core.consumers = consumers
+        service = RunningService(core, where)
+        async with session.get(f"{service.url}/api/v1/openapi.json") as r:
+            assert r.status == 200
+            document = await r.json()
+        contract = Contract(document)
+        yield Context(
+            ContractClient(session, service.url, contract), service, consumers
+        )
+
+
+async def test_every_declared_operation_answers_as_documented(ctx: Context) -> None:
+    contract = ctx.client.contract
+    contract.check_schemas()
+    for exercise in EXERCISES:
+        await exercise(ctx)
+    declared = contract.operations()
+    missing = declared - contract.exercised - set(NOT_EXERCISED)
+    assert not missing, f"declared but never exercised: {sorted(missing)}"
+    assert not set(NOT_EXERCISED) - declared, "NOT_EXERCISED lists unknown operations"
+
+
+async def test_an_undeclared_status_fails_the_check(ctx: Context) -> None:
+    """The checker itself must be able to fail."""
+    contract = ctx.client.contract
+    with pytest.raises(AssertionError, match="does not declare"):
+        contract.check_response(
+            "GET", "/api/v1/panel/contact-card", 418, "application/json", {}
+        )
+    with pytest.raises(AssertionError, match="does not match"):
+        contract.check_response(
+            "GET",
+            "/api/v1/panel/contact-card",
+            200,
+            "application/json",
+            {"number": 5},
+        )
