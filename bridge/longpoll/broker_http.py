@@ -392,6 +392,7 @@ def declare(openapi: OpenApi) -> None:
             404: None,
             409: None,
             413: None,
+            503: None,
         },
     )
     openapi.add(
@@ -403,6 +404,7 @@ def declare(openapi: OpenApi) -> None:
             200: PanelAuthOut,
             400: None,
             403: None,
+            413: None,
             429: None,
             500: None,
             503: None,
@@ -414,5 +416,5 @@ def declare(openapi: OpenApi) -> None:
         CONTACT_CARD_PATH,
         summary="The contact card 1C gives for a number (panel banner)",
         parameters=[query_param("number", {"type": "string"}, "any phone format")],
-        responses={200: ContactCardOut, 400: None, 401: None},
+        responses={200: ContactCardOut, 400: None, 401: None, 503: None},
     )
