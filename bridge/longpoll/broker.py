@@ -261,7 +261,7 @@ class ContactBroker:
     @property
     def parked(self) -> int:
         """Consumer polls currently held open, waiting for requests."""
-        return sum(1 for w in self._waiters if not w.future.done())
+        return sum(1 for w in self._waiters if not w.future.done() and w.alive())
 
     def seconds_since_poll(self) -> float | None:
         """Since the most recent poll by any consumer; None if none ever polled."""

@@ -122,9 +122,10 @@ async def test_a_poll_whose_client_left_is_skipped(broker):
     gone = asyncio.create_task(
         broker.take("dead", wait=30, limit=10, alive=lambda: False)
     )
-    await until(lambda: broker.parked == 1)
+    await until(lambda: len(broker._waiters) == 1)
+    assert broker.parked == 0  # a dead poll is not a consumer
     live = asyncio.create_task(broker.take("live", wait=30, limit=10, alive=alive))
-    await until(lambda: broker.parked == 2)
+    await until(lambda: broker.parked == 1)
     asking = asyncio.create_task(broker.ask(CALLER, {"x": 1}, 5))
     async with asyncio.timeout(5):
         assert await gone == []

@@ -424,3 +424,34 @@ async def test_health_shows_plainly_whether_1c_polls_the_contact_channel(svc, ht
         assert states[-1] == "ok"
         up = await component()
         assert up["data"]["seconds_since_poll"] == 0.0
+
+
+async def test_a_poll_dropped_by_its_client_never_swallows_a_request(svc, http):
+    """1C's connection dies while its poll is parked: the next request goes to the
+    consumer that is still connected, not into the dead socket."""
+    broker = svc.core.contact_channel.broker
+    dead_token = consumers(svc).add("dead")
+    live_token = consumers(svc).add("live")
+    async with aiohttp.ClientSession() as doomed:
+        dropped = asyncio.create_task(poll(doomed, svc, dead_token, wait=30))
+        for _ in range(200):  # until the server has parked it (bounded probes)
+            if broker.parked == 1:
+                break
+            await asyncio.sleep(0)
+            async with http.get(f"{svc.url}/healthz"):
+                pass
+        assert broker.parked == 1
+        dropped.cancel()
+        await asyncio.gather(dropped, return_exceptions=True)
+    # The server notices the closed socket; the parked poll no longer counts.
+    for _ in range(200):
+        if broker.parked == 0:
+            break
+        async with http.get(f"{svc.url}/healthz"):
+            pass
+    assert broker.parked == 0
+    asking, rid = await pending_request(svc, http, live_token)
+    status, _ = await answer(http, svc, live_token, {"id": rid, "data": {}})
+    assert status == 200
+    async with asyncio.timeout(5):
+        assert await asking == Answered({"caller_id": "", "client": ""})
