@@ -119,7 +119,8 @@ EXERCISES: list[Exercise] = [exercise_contact_channel]
 
 @pytest.fixture
 async def ctx(tmp_path: Path) -> AsyncIterator[Context]:
-    config = make_config(tmp_path, http={"contacts": {"deadline_seconds": 0.3}})
+    # Long enough for the fake 1C on a loaded machine; the silent case waits it out.
+    config = make_config(tmp_path, http={"contacts": {"deadline_seconds": 1.5}})
     async with running(config) as (core, where), aiohttp.ClientSession() as session:
         consumers = FakeConsumers()
         core.consumers = consumers
