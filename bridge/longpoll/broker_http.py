@@ -336,10 +336,7 @@ def _checked(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
     try:
         return model.model_validate(data).model_dump()
     except ValidationError as exc:
-        error = invalid_field(exc)
-        raise InvalidField(
-            f"data.{error.field}", error.message.split(": ", 1)[-1]
-        ) from None
+        raise invalid_field(exc, prefix="data.") from None
 
 
 _ANSWER_ERRORS: dict[type[b.AnswerError], tuple[type[ApiError], str]] = {

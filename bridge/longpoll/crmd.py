@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from bridge.contacts import ContactDirectory, ContactMatch
+from bridge.http.middleware import Handler
 from bridge.longpoll.broker import Answered, Outcome, Refused, RequestKind
 from bridge.longpoll.channel import ContactAsker
 from bridge.phone_numbers import NumberKind, normalize
@@ -132,19 +133,15 @@ def _relayed(outcome: Outcome) -> web.Response:
 
 
 @web.middleware
-async def crmd_errors(
-    request: web.Request,
-    handler: Any,
-) -> web.StreamResponse:
+async def crmd_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Unknown paths, wrong methods and crashes still answer in the crmd envelope."""
     try:
-        response: web.StreamResponse = await handler(request)
+        return await handler(request)
     except web.HTTPException as exc:
         return error(exc.reason, exc.status)
     except Exception:
         log.exception("crmd %s %s failed", request.method, request.path)
         return error("internal error", 500)
-    return response
 
 
 def routes(app: web.Application, crmd: CrmdRoutes) -> None:
