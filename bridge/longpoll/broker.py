@@ -64,6 +64,7 @@ class FallbackReason(enum.StrEnum):
     TIMEOUT = "timeout"
     CLOSED = "closed"
     OVERLOADED = "overloaded"
+    NO_CONSUMER = "no_consumer"
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,7 @@ class ContactChannel:
             registry=registry,
         )
         self._clock = clock
+        self._started = clock.monotonic()
         pending = Gauge(
             "telebridge_contact_requests_pending",
             "Contact-channel requests waiting for 1C",
@@ -104,16 +105,30 @@ class ContactChannel:
         deadline_seconds: float | None = None,
     ) -> Outcome:
         deadline = deadline_seconds or self.config.deadline_seconds
-        reason = self.closed_reason()
         started = self._clock.monotonic()
-        if reason is not None:
-            outcome: Outcome = Fallback(
-                FallbackReason.CLOSED, f"contact channel is closed: {reason}"
-            )
-        else:
-            outcome = await self.broker.ask(kind, payload, deadline)
+        outcome = self._refusal() or await self.broker.ask(kind, payload, deadline)
         self._record(kind, outcome, self._clock.monotonic() - started)
         return outcome
+
+    def _refusal(self) -> Fallback | None:
+        """The fallback to give at once, when waiting for 1C would be pointless."""
+        reason = self.closed_reason()
+        if reason is not None:
+            return Fallback(
+                FallbackReason.CLOSED, f"contact channel is closed: {reason}"
+            )
+        absent = self._seconds_without_consumer()
+        if absent > self.config.absent_after_seconds:
+            return Fallback(
+                FallbackReason.NO_CONSUMER,
+                f"no 1C consumer has polled the contact channel for {absent:.0f} s",
+            )
+        return None
+
+    def _seconds_without_consumer(self) -> float:
+        since = self.broker.seconds_since_poll()
+        # Right after start 1C has not reconnected yet: count from the start.
+        return self._clock.monotonic() - self._started if since is None else since
 
     async def status(self) -> ComponentStatus:
         """Degraded, saying why, when no 1C consumer polls: the PBX then gets

@@ -23,8 +23,11 @@ class ContactChannelConfig(Section):
     deadline_seconds: float = Field(default=5.0, gt=0, le=60)
     # Requests waiting for a consumer; past this, askers get the fallback at once.
     max_pending: int = Field(default=1000, ge=1, le=1_000_000)
-    # Health calls the channel down when no 1C consumer polled for this long.
+    # Health calls the channel degraded when no 1C consumer polled for this long.
     consumer_stale_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    # When no 1C poll was seen for this long, askers get the fallback at once
+    # instead of holding every incoming call for the whole deadline.
+    absent_after_seconds: float = Field(default=10.0, gt=0, le=86_400)
     # Answered/expired request ids remembered, to tell late and duplicate answers
     # from unknown ones.
     remember_finished: int = Field(default=10_000, ge=100, le=1_000_000)
