@@ -18,6 +18,7 @@ PBX's request. The fake 1C runs in the same process and event loop as the
 service, so its own client work is counted in too (conservative).
 
     .venv/bin/python -m bench.contact_roundtrip [--count 2000] [--concurrency 1]
+                                                [--consumers 1]
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def summary(name: str, samples: list[float]) -> dict[str, float]:
     return result
 
 
-async def main(count: int, concurrency: int) -> None:
+async def main(count: int, concurrency: int, consumers: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = Config(
             http={"host": "127.0.0.1", "port": 0},
@@ -141,9 +142,12 @@ async def main(count: int, concurrency: int) -> None:
             assert channel is not None
             connector = aiohttp.TCPConnector(limit=0)
             async with aiohttp.ClientSession(connector=connector) as session:
-                parked = asyncio.Event()
-                onec = asyncio.create_task(fake_onec(session, url, parked))
-                await asyncio.wait_for(parked.wait(), 5)
+                parked = [asyncio.Event() for _ in range(consumers)]
+                onecs = [
+                    asyncio.create_task(fake_onec(session, url, event))
+                    for event in parked
+                ]
+                await asyncio.wait_for(asyncio.gather(*(e.wait() for e in parked)), 5)
 
                 async def relay() -> float:
                     return await timed_get(session, crmd, NUMBER)
@@ -161,7 +165,10 @@ async def main(count: int, concurrency: int) -> None:
 
                 await measure(200, 1, relay)  # warm-up
                 await measure(200, 1, local)
-                print(f"count={count} concurrency={concurrency} (1C answers at once)")
+                print(
+                    f"count={count} concurrency={concurrency} 1C consumers={consumers}"
+                    " (1C answers at once)"
+                )
                 results = {}
                 # Interleave the rounds so machine noise hits all three alike.
                 rounds = 4
@@ -184,13 +191,15 @@ async def main(count: int, concurrency: int) -> None:
                     f"overhead (relay - local): p50={over50:.2f} ms  "
                     f"p99={over99:.2f} ms  target p99 <= 10 ms: {verdict}"
                 )
-                onec.cancel()
-                await asyncio.gather(onec, return_exceptions=True)
+                for task in onecs:
+                    task.cancel()
+                await asyncio.gather(*onecs, return_exceptions=True)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--consumers", type=int, default=1, help="polling 1C jobs")
     args = parser.parse_args()
-    asyncio.run(main(args.count, args.concurrency))
+    asyncio.run(main(args.count, args.concurrency, args.consumers))

@@ -489,3 +489,26 @@ async def test_contact_card_without_1c_is_the_fallback(quick, http):
         "fallback",
         "1C did not answer within 0.3 s",
     )
+
+
+async def test_a_malformed_panel_auth_answer_names_the_problem(svc, http):
+    token = consumers(svc).add("base1")
+    asking = asyncio.create_task(
+        panel_auth(http, svc, {"extension": "201", "pin": "1234"})
+    )
+    async with asyncio.timeout(5):
+        batch: list[Any] = []
+        while not batch:
+            _, body = await poll(http, svc, token, wait=5)
+            batch = body["requests"]
+    rid = batch[0]["id"]
+    status, got = await answer(
+        http, svc, token, {"id": rid, "data": {"authorized": True}}
+    )
+    assert (status, got["error"]["details"]["field"]) == (400, "data")
+    assert "user_id is required" in got["error"]["message"]
+    ok = {"id": rid, "data": {"authorized": True, "user_id": "u-201"}}
+    assert (await answer(http, svc, token, ok))[0] == 200
+    async with asyncio.timeout(5):
+        status, body, _ = await asking
+    assert (status, body["user_id"]) == (200, "u-201")
