@@ -201,25 +201,21 @@ class ContactHttp:
         if number.kind is not NumberKind.INTERNAL or number.canonical != body.extension:
             raise InvalidField("extension", "must be an internal extension (digits)")
         extension = number.canonical
-        locked = self.guard.locked_for(extension)
-        if locked is not None:
-            self._auth_failures.labels("locked").inc()
-            log.warning("panel auth for extension %s refused: locked out", extension)
-            raise TooManyRequests(
-                f"too many wrong PINs for extension {extension}; try again later",
-                error_id="panel-auth-locked",
-                headers={"Retry-After": str(locked)},
-                details={"retry_after_seconds": locked},
-            )
         consumers = self.consumers()
         if consumers is None:
             raise ServiceUnavailable(
                 "panel tokens cannot be issued: the consumer registry is not running",
                 error_id="consumers-unavailable",
             )
-        outcome = await self.channel.ask(
-            b.RequestKind.PANEL_AUTH, {"extension": extension, "pin": body.pin}
-        )
+        self._admit(extension)
+        try:
+            outcome = await self.channel.ask(
+                b.RequestKind.PANEL_AUTH, {"extension": extension, "pin": body.pin}
+            )
+        finally:
+            self.guard.done(extension)
+        # No await between `done` and recording the result: no other attempt can
+        # slip in between.
         answer = self._auth_answer(extension, outcome)
         self.guard.succeeded(extension)
         token = await consumers.issue_panel_token(extension, answer.user_id)
@@ -266,6 +262,19 @@ class ContactHttp:
         return web.json_response(text=out.model_dump_json())
 
     # -- helpers --------------------------------------------------------------
+
+    def _admit(self, extension: str) -> None:
+        retry_after = self.guard.admit(extension)
+        if retry_after is None:
+            return
+        self._auth_failures.labels("locked").inc()
+        log.warning("panel auth for extension %s refused: locked out", extension)
+        raise TooManyRequests(
+            f"too many PIN attempts for extension {extension}; try again later",
+            error_id="panel-auth-locked",
+            headers={"Retry-After": str(retry_after)},
+            details={"retry_after_seconds": retry_after},
+        )
 
     def _auth_answer(self, extension: str, outcome: b.Outcome) -> PanelAuthData:
         if isinstance(outcome, b.Fallback):

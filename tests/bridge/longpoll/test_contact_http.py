@@ -512,3 +512,19 @@ async def test_a_malformed_panel_auth_answer_names_the_problem(svc, http):
     async with asyncio.timeout(5):
         status, body, _ = await asking
     assert (status, body["user_id"]) == (200, "u-201")
+
+
+async def test_parallel_guesses_cannot_outrun_the_lockout(svc, http):
+    token = consumers(svc).add("base1")
+    async with running_onec(svc.url, token, knows_ivanov) as onec:
+        results = await asyncio.gather(
+            *(
+                panel_auth(http, svc, {"extension": "201", "pin": f"{i:04d}"})
+                for i in range(10)
+            )
+        )
+        statuses = sorted(status for status, _, _ in results)
+        asked = [r for r in onec.seen if r["kind"] == "panel_auth"]
+    assert len(asked) <= 3  # auth.panel.max_failures in this fixture
+    assert statuses.count(403) == len(asked)
+    assert statuses.count(429) == 10 - len(asked)
