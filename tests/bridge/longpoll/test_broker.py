@@ -202,3 +202,17 @@ async def test_stopping_ends_parked_polls_at_once(broker):
     async with asyncio.timeout(5):
         assert await poll == []
     assert await broker.take("base1", wait=30, limit=10, alive=alive) == []
+
+
+async def test_a_burst_rides_along_with_the_woken_poll(broker):
+    poll = asyncio.create_task(broker.take("base1", wait=30, limit=10, alive=alive))
+    await until(lambda: broker.parked == 1)
+    # Three questions in the same tick: the first wakes the poll, the others queue.
+    asks = [asyncio.create_task(broker.ask(CALLER, {"n": i}, 5)) for i in range(3)]
+    async with asyncio.timeout(5):
+        batch = await poll
+    assert [r.payload["n"] for r in batch] == [0, 1, 2]
+    for request in batch:
+        broker.answer("base1", request.id, Answered({}))
+    async with asyncio.timeout(5):
+        await asyncio.gather(*asks)
