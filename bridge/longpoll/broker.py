@@ -27,6 +27,9 @@ from bridge.clock import Clock
 
 log = logging.getLogger(__name__)
 Alive = Callable[[], bool]
+# Expired ids may sit in the queue this much beyond twice the open requests
+# before it is rebuilt (cheap lazy skipping below that).
+_QUEUE_SLACK = 64
 
 
 class RequestKind(enum.StrEnum):
@@ -174,6 +177,7 @@ class ContactBroker:
         finally:
             if self._open.pop(request.id, None) is not None:
                 self._remember_finished(request.id, _Finish.EXPIRED)
+                self._compact()
 
     @property
     def pending(self) -> int:
@@ -307,6 +311,11 @@ class ContactBroker:
             entry.assignee = consumer
             batch.append(entry.request)
         return batch
+
+    def _compact(self) -> None:
+        """Drop ids of expired requests from the queue while no consumer polls."""
+        if len(self._queue) > 2 * len(self._open) + _QUEUE_SLACK:
+            self._queue = deque(i for i in self._queue if i in self._open)
 
     def _closed_error(self, request_id: str) -> AnswerError:
         finished = self._finished.get(request_id)

@@ -216,3 +216,12 @@ async def test_a_burst_rides_along_with_the_woken_poll(broker):
         broker.answer("base1", request.id, Answered({}))
     async with asyncio.timeout(5):
         await asyncio.gather(*asks)
+
+
+async def test_expired_requests_do_not_pile_up_while_nobody_polls(clock):
+    broker = ContactBroker(clock, max_pending=10_000)
+    for _ in range(300):
+        outcome = await broker.ask(CALLER, {}, 0.0001)
+        assert isinstance(outcome, Fallback)
+    assert broker.pending == 0
+    assert len(broker._queue) <= 64 + 1
