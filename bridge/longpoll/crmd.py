@@ -30,6 +30,10 @@ ERROR = "Error"
 BAD_REQUEST = 400
 
 
+class BadCrmdRequest(Exception):
+    """The PBX's request is wrong in itself (400, in the crmd envelope)."""
+
+
 class CrmdRoutes:
     def __init__(
         self,
@@ -46,8 +50,6 @@ class CrmdRoutes:
 
     async def getcallerid(self, request: web.Request) -> web.Response:
         number = _number(request)
-        if isinstance(number, web.Response):
-            return number
         directory = self._contacts()
         if directory is not None:
             match = await _local(directory, number)
@@ -62,8 +64,6 @@ class CrmdRoutes:
 
     async def getivrtext(self, request: web.Request) -> web.Response:
         number = _number(request)
-        if isinstance(number, web.Response):
-            return number
         outcome = await self._asker.ask(
             RequestKind.IVR_TEXT, _payload(request, number), self._deadline
         )
@@ -73,7 +73,7 @@ class CrmdRoutes:
         raw = request.query.get("number", "")
         extension = normalize(raw)
         if extension.kind is not NumberKind.INTERNAL:
-            return error(f"number must be an extension, got {raw!r}", BAD_REQUEST)
+            raise BadCrmdRequest(f"number must be an extension, got {raw!r}")
         outcome = await self._asker.ask(
             RequestKind.IVR_CALLBACK_NUMBER,
             {"number": extension.canonical},
@@ -103,11 +103,11 @@ def error(cause: str, status: int = 200) -> web.Response:
     return web.json_response({"result": ERROR, "cause": cause}, status=status)
 
 
-def _number(request: web.Request) -> str | web.Response:
+def _number(request: web.Request) -> str:
     raw = request.query.get("number", "")
     number = normalize(raw)
     if number.kind is NumberKind.UNKNOWN:
-        return error(f"number is missing or not a phone number: {raw!r}", BAD_REQUEST)
+        raise BadCrmdRequest(f"number is missing or not a phone number: {raw!r}")
     return number.canonical
 
 
@@ -137,6 +137,8 @@ async def crmd_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     """Unknown paths, wrong methods and crashes still answer in the crmd envelope."""
     try:
         return await handler(request)
+    except BadCrmdRequest as exc:
+        return error(str(exc), BAD_REQUEST)
     except web.HTTPException as exc:
         return error(exc.reason, exc.status)
     except Exception:

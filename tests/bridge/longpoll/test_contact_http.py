@@ -528,3 +528,21 @@ async def test_parallel_guesses_cannot_outrun_the_lockout(svc, http):
     assert len(asked) <= 3  # auth.panel.max_failures in this fixture
     assert statuses.count(403) == len(asked)
     assert statuses.count(429) == 10 - len(asked)
+
+
+async def test_getcallerid_without_relay_answers_from_the_index_only(tmp_path, http):
+    config = make_config(tmp_path, crmd={"relay_caller_id": False})
+    async with running(config) as (core, where):
+        registry = FakeConsumers()
+        core.consumers = registry
+        core.contacts = OneOwner()
+        svc = RunningService(core, where)
+        async with running_onec(svc.url, registry.add("base1"), knows_ivanov) as onec:
+            url = f"{svc.crmd_url}/getcallerid"
+            _, known, _ = await get_json(http, "GET", url, params={"number": NUMBER})
+            _, unknown, _ = await get_json(
+                http, "GET", url, params={"number": "+74950000000"}
+            )
+        assert known["result"] == "Success"
+        assert unknown == {"result": "Error", "cause": "contact not found"}
+        assert onec.seen == []
