@@ -16,6 +16,7 @@ from bridge.core import Core
 from bridge.health import ComponentStatus, State, StatusProvider
 from bridge.http.edge import count_requests, setup_edge
 from bridge.http.middleware import error_middleware, request_id_middleware
+from bridge.longpoll import contact_feature
 from jobs.routing_table import feature as routing_table
 from pbx.asterisk import feature as asterisk
 from pbx.vpbx import feature as vpbx
@@ -25,6 +26,7 @@ CORE = web.AppKey("core", Core)
 Feature = Callable[[web.Application, Core], None]
 
 FEATURES: tuple[Feature, ...] = (
+    contact_feature.setup,
     asterisk.setup,
     vpbx.setup,
     routing_table.setup,

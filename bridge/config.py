@@ -25,6 +25,7 @@ from pydantic_settings import (
 )
 
 from bridge.config_base import Section
+from bridge.longpoll.contacts_config import ContactChannelConfig, PanelAuthConfig
 from bridge.onec.config import OneCConfig
 from jobs.cdr_loader.config import CdrConfig
 from jobs.config import JobsConfig
@@ -54,6 +55,7 @@ class HttpConfig(Section):
     port: int = Field(default=8222, ge=0, le=65535)
     max_body_bytes: int = Field(default=65536, ge=1024, le=64 * 1024 * 1024)
     shutdown_timeout_seconds: float = Field(default=4.0, gt=0, le=60)
+    contacts: ContactChannelConfig = ContactChannelConfig()
 
 
 class CrmdConfig(Section):
@@ -62,6 +64,10 @@ class CrmdConfig(Section):
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=8224, ge=0, le=65535)
+    # The PBX's curl gives up after 5 s; answer (with the fallback) before that.
+    deadline_seconds: float = Field(default=4.0, gt=0, le=30)
+    # getcallerid: ask 1C over the contact channel when the local index has nothing.
+    relay_caller_id: bool = True
 
 
 class StorageConfig(Section):
@@ -80,6 +86,7 @@ class StorageConfig(Section):
 class AuthConfig(Section):
     # Empty: the service generates one on first start and keeps it in the data folder.
     admin_token: SecretStr = SecretStr("")
+    panel: PanelAuthConfig = PanelAuthConfig()
 
 
 class LoggingConfig(Section):

@@ -20,6 +20,7 @@ from bridge.contacts import ContactDirectory
 from bridge.health import HealthRegistry
 from bridge.http.openapi import OpenApi
 from bridge.logs import SecretRedactor
+from bridge.longpoll.channel import ContactAsker
 from bridge.longpoll.consumer_auth import Consumers
 from bridge.routing import Router
 from bridge.storage.database import Database
@@ -49,6 +50,8 @@ class Core:
     consumers: Consumers | None = None
     contacts: ContactDirectory | None = None
     router: Router | None = None
+    # Ask 1C over the contact-data channel (set by the long-poll hub).
+    contact_channel: ContactAsker | None = None
     # Job id -> body; the scheduler runs these (PRODUCT §9 lists the ids).
     job_bodies: dict[str, JobBody] = field(default_factory=dict)
     # The PBX adapter (click-to-call, extension states), when one is configured.

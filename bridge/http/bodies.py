@@ -37,9 +37,11 @@ def validate(model: type[M], data: Any) -> M:
         raise invalid_field(exc) from None
 
 
-def invalid_field(exc: ValidationError) -> InvalidField:
+def invalid_field(exc: ValidationError, prefix: str = "") -> InvalidField:
+    """The first problem, naming its field (under `prefix` for nested objects)."""
     err = exc.errors()[0]
-    field = ".".join(str(p) for p in err["loc"]) or "body"
+    loc = ".".join(str(p) for p in err["loc"])
+    field = prefix + loc if loc else prefix.rstrip(".") or "body"
     reason = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
     return InvalidField(field, reason)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -86,16 +87,20 @@ def _status(core: Core, vpbx: Vpbx) -> StatusProvider:
 
 def _declare(core: Core) -> None:
     webhook = "Rostelecom webhook, signed with X-Client-ID / X-Client-Sign"
-    for name, body, reply in (
-        ("call_events", CallEventPayload, Acknowledgement),
-        ("get_number_info", NumberInfoRequest, NumberInfoReply),
-        ("history_file_completed", HistoryFileCompleted, Acknowledgement),
+    # call_events answers 503 while events cannot be stored, so the PBX retries.
+    for name, body, reply, unavailable in (
+        ("call_events", CallEventPayload, Acknowledgement, True),
+        ("get_number_info", NumberInfoRequest, NumberInfoReply, False),
+        ("history_file_completed", HistoryFileCompleted, Acknowledgement, False),
     ):
+        responses: dict[int, Any] = {200: reply, 400: None, 401: None, 403: None}
+        if unavailable:
+            responses[503] = None
         core.openapi.add(
             "POST",
             f"{PREFIX}/{name}",
             summary=f"{webhook}: {name}",
             body=body,
-            responses={200: reply, 400: None, 401: None, 403: None},
+            responses=responses,
             secured=False,
         )
