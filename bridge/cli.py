@@ -149,7 +149,13 @@ def _serve_doc() -> str:
     )
 
 
-COMMAND_GROUPS: list[Registrar] = [_register_core]
+def _register_tts(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from tts_cache.cli import register
+
+    register(sub)
+
+
+COMMAND_GROUPS: list[Registrar] = [_register_core, _register_tts]
 
 
 if __name__ == "__main__":
