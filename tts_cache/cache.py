@@ -216,6 +216,11 @@ class TtsCache:
         await self.flush()
         await self._provider.close()
 
+    async def drain(self) -> None:
+        """Wait for syntheses still running (e.g. after a caller's deadline)."""
+        while self._inflight:
+            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+
     async def flush(self) -> None:
         """Write hit counts, last-use times and deletions to the index table."""
         dirty, self._dirty = self._dirty, set()
