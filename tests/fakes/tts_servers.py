@@ -40,7 +40,9 @@ MS_PER_CHAR = 40
 def tone(seconds: float, rate: int = TELEPHONE_RATE, hz: float = 440.0) -> bytes:
     """A sine at a speech-like level: audible, never silent."""
     n = max(1, int(seconds * rate))
-    values = array("h", (int(6000 * math.sin(2 * math.pi * hz * i / rate)) for i in range(n)))
+    values = array(
+        "h", (int(6000 * math.sin(2 * math.pi * hz * i / rate)) for i in range(n))
+    )
     return pcm_bytes(values)
 
 

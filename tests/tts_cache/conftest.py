@@ -17,8 +17,6 @@ from tts_cache.config import TtsConfig
 from tts_cache.metrics import TtsMetrics
 from tts_cache.providers.base import TtsProvider
 
-CacheFactory = Callable[..., TtsCache]
-
 
 @pytest.fixture
 def provider() -> ScriptedProvider:
@@ -54,4 +52,5 @@ async def make_cache(
 
 @pytest.fixture
 async def cache(make_cache, provider: ScriptedProvider) -> TtsCache:
-    return await make_cache(provider)
+    made: TtsCache = await make_cache(provider)
+    return made

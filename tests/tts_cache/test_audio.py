@@ -99,10 +99,13 @@ def test_read_wav_downmixes_stereo_and_refuses_8_bit() -> None:
 
 @pytest.mark.parametrize(
     ("fmt", "expand", "silence"),
-    [(AudioFormat.ULAW, ulaw_to_linear, 0xFF), (AudioFormat.ALAW, alaw_to_linear, 0xD5)],
+    [
+        (AudioFormat.ULAW, ulaw_to_linear, 0xFF),
+        (AudioFormat.ALAW, alaw_to_linear, 0xD5),
+    ],
 )
 def test_g711_round_trips_within_the_law_quantization(fmt, expand, silence) -> None:
-    values = list(range(-32768, 32768, 7)) + [32767]
+    values = [*range(-32768, 32768, 7), 32767]
     encoded = audio.encode(audio.pcm_bytes(array("h", values)), fmt)
     assert len(encoded) == len(values)
     assert audio.encode(audio.pcm_bytes(array("h", [0])), fmt)[0] == silence
@@ -114,8 +117,13 @@ def test_g711_round_trips_within_the_law_quantization(fmt, expand, silence) -> N
 
 def test_g711_is_monotonic() -> None:
     values = list(range(-32768, 32768, 64))
-    for fmt, expand in ((AudioFormat.ULAW, ulaw_to_linear), (AudioFormat.ALAW, alaw_to_linear)):
-        decoded = [expand(c) for c in audio.encode(audio.pcm_bytes(array("h", values)), fmt)]
+    for fmt, expand in (
+        (AudioFormat.ULAW, ulaw_to_linear),
+        (AudioFormat.ALAW, alaw_to_linear),
+    ):
+        decoded = [
+            expand(c) for c in audio.encode(audio.pcm_bytes(array("h", values)), fmt)
+        ]
         assert decoded == sorted(decoded)
 
 

@@ -226,7 +226,9 @@ async def test_provider_error_is_typed_counted_and_not_cached(
     labels = {"provider": "scripted", "paid": "true"}
     assert registry.get_sample_value("telebridge_tts_characters_total", labels) == 4
     errors = {"provider": "scripted", "outcome": "error"}
-    assert registry.get_sample_value("telebridge_tts_provider_requests_total", errors) == 1
+    assert (
+        registry.get_sample_value("telebridge_tts_provider_requests_total", errors) == 1
+    )
     async with db.session() as session:
         row = await session.get(TtsUsage, "scripted")
     assert row is not None

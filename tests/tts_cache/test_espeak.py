@@ -20,7 +20,9 @@ async def espeak():
     await provider.close()
 
 
-async def test_russian_phrase_is_8_khz_audible_speech_of_plausible_length(espeak) -> None:
+async def test_russian_phrase_is_8_khz_audible_speech_of_plausible_length(
+    espeak,
+) -> None:
     pcm = await espeak.synthesize(SynthesisRequest(PHRASE, ""))
     assert len(pcm) % audio.SAMPLE_WIDTH == 0
     seconds = audio.duration_seconds(pcm, audio.TELEPHONE_RATE)

@@ -24,7 +24,9 @@ def test_every_part_of_the_spec_changes_the_key() -> None:
 
 
 def test_text_is_normalized_but_not_decoded() -> None:
-    assert normalize_text("  Соедин\u0435ю \n\t с  Ив+ановым ") == "Соединею с Ив+ановым"
+    assert (
+        normalize_text("  Соедин\u0435ю \n\t с  Ив+ановым ") == "Соединею с Ив+ановым"
+    )
     # NFC: "й" as one code point or as и + combining breve is the same phrase.
     assert fragment_key(SPEC, "й") == fragment_key(SPEC, "и\u0306")
     assert fragment_key(SPEC, "a  b") == fragment_key(SPEC, " a b")

@@ -114,5 +114,7 @@ async def test_wideband_wav_is_resampled_to_8_khz(aiohttp_server, clock) -> None
         pcm = await provider.synthesize(SynthesisRequest("Пример", ""))
     finally:
         await provider.close()
-    assert audio.duration_seconds(pcm) == pytest.approx(6 * MS_PER_CHAR / 1000, abs=0.01)
+    assert audio.duration_seconds(pcm) == pytest.approx(
+        6 * MS_PER_CHAR / 1000, abs=0.01
+    )
     assert audio.rms(pcm) > 1000

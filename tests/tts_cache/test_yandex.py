@@ -51,7 +51,9 @@ async def test_request_fields_and_api_key_auth(aiohttp_server) -> None:
         }
     ]
     # Raw LPCM is used as-is: 8 kHz 16-bit, no header to strip.
-    assert audio.duration_seconds(pcm) == pytest.approx(11 * MS_PER_CHAR / 1000, abs=0.01)
+    assert audio.duration_seconds(pcm) == pytest.approx(
+        11 * MS_PER_CHAR / 1000, abs=0.01
+    )
 
 
 async def test_iam_token_with_folder_and_default_voice(aiohttp_server) -> None:
@@ -92,7 +94,9 @@ async def test_bad_voice_is_rejected_not_retried(aiohttp_server) -> None:
     assert len(fake.auth_headers) == 1
 
 
-async def test_5xx_and_429_are_retried_a_bounded_number_of_times(aiohttp_server) -> None:
+async def test_5xx_and_429_are_retried_a_bounded_number_of_times(
+    aiohttp_server,
+) -> None:
     fake = FakeYandex(api_key=API_KEY, fail_next=[503])
     provider = await make(aiohttp_server, fake, api_key=API_KEY, retries=1)
     try:
