@@ -3,7 +3,11 @@
 - Files are named by their key (sha256 of everything that shapes the sound, see
   `keys`), written to a temporary name and renamed into place, and checked
   against the sha256 of their bytes on every use: a truncated, damaged or missing
-  file is dropped and synthesized again.
+  file is dropped and synthesized again. A hit checks the file's size, mtime and
+  inode against what was written or last verified (one `stat`); the full sha256 is
+  recomputed when those differ, on the first use after a start, and whenever
+  the bytes are read to build a prompt. (Damage that keeps size, mtime and inode,
+  such as disk bit rot, is caught at those reads and after a restart.)
 - Concurrent misses of one key share one synthesis (single flight). The shared
   work is shielded from the callers' deadlines, so a caller who gives up still
   leaves the phrase cached for the next one.
@@ -80,6 +84,8 @@ class Entry:
     last_used_at: datetime
     # Recency order for LRU; wall-clock times can tie.
     tick: int = 0
+    # (size, mtime_ns, inode) when the digest last matched; None: not yet checked.
+    signature: tuple[int, int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,8 +287,9 @@ class TtsCache:
         spec = spec or self.spec()
         clean = self._checked(text)
         key = fragment_key(spec, clean)
-        if self._lookup(key, Kind.FRAGMENT) is not None:
-            return Phrase(key, self._entries[key].path, cached=True)
+        entry = self._lookup(key, Kind.FRAGMENT)
+        if entry is not None:
+            return Phrase(key, entry.path, cached=True)
         stored = await self._single_flight(
             key, lambda: self._make_fragment(key, spec, clean)
         )
@@ -307,8 +314,9 @@ class TtsCache:
             raise TextRejected("a prompt needs at least one fragment")
         keys = [fragment_key(spec, t) for t in texts]
         key = prompt_key(keys, fmt)
-        if self._lookup(key, Kind.PROMPT) is not None:
-            return self._entries[key].path
+        entry = self._lookup(key, Kind.PROMPT)
+        if entry is not None:
+            return entry.path
         seconds = self._config.prompt_deadline_seconds if deadline is None else deadline
         try:
             async with asyncio.timeout(seconds):
@@ -400,17 +408,13 @@ class TtsCache:
             raise TextRejected(f"text is {len(clean)} characters; the limit is {limit}")
         return clean
 
-    def _lookup(self, key: str, kind: Kind) -> bytes | None:
-        """The file's bytes if cached and intact; counts the hit or the miss."""
+    def _lookup(self, key: str, kind: Kind) -> Entry | None:
+        """The entry if cached and its file intact; counts the hit or the miss."""
         entry = self._entries.get(key)
-        data = _read_intact(entry) if entry is not None else None
-        if entry is not None and data is None:
-            log.warning("tts cache file %s is missing or damaged; resynthesizing", key)
-            self._corrupt += 1
-            self._metrics.corrupt.inc()
-            self._forget(entry)
-            self._deleted.add(key)
-        if data is None or entry is None:
+        if entry is not None and not _intact(entry):
+            self._drop_damaged(entry)
+            entry = None
+        if entry is None:
             self._misses += 1
             self._metrics.lookups.labels(kind.value, "miss").inc()
             return None
@@ -420,7 +424,16 @@ class TtsCache:
         self._dirty.add(key)
         self._hits += 1
         self._metrics.lookups.labels(kind.value, "hit").inc()
-        return data
+        return entry
+
+    def _drop_damaged(self, entry: Entry) -> None:
+        log.warning(
+            "tts cache file %s is missing or damaged; resynthesizing", entry.key
+        )
+        self._corrupt += 1
+        self._metrics.corrupt.inc()
+        self._forget(entry)
+        self._deleted.add(entry.key)
 
     async def _single_flight(
         self, key: str, make: Callable[[], Awaitable[_Stored]]
@@ -475,9 +488,12 @@ class TtsCache:
         return await self._store(key, Kind.PROMPT, data, fmt, spec, text, characters=0)
 
     async def _fragment_pcm(self, key: str, spec: VoiceSpec, text: str) -> bytes:
-        data = self._lookup(key, Kind.FRAGMENT)
-        if data is not None:
-            return data
+        entry = self._lookup(key, Kind.FRAGMENT)
+        if entry is not None:
+            data = _read_verified(entry)
+            if data is not None:
+                return data
+            self._drop_damaged(entry)
         stored = await self._single_flight(
             key, lambda: self._make_fragment(key, spec, text)
         )
@@ -495,7 +511,7 @@ class TtsCache:
         characters: int,
     ) -> _Stored:
         path = self._path(key, fmt)
-        await asyncio.to_thread(_write_atomically, path, data)
+        signature = await asyncio.to_thread(_write_atomically, path, data)
         now = self._clock.now()
         entry = Entry(
             key=key,
@@ -511,6 +527,7 @@ class TtsCache:
             hits=0,
             created_at=now,
             last_used_at=now,
+            signature=signature,
         )
         old = self._entries.get(key)
         if old is not None:
@@ -659,14 +676,34 @@ class TtsCache:
         return removed
 
 
-def _read_intact(entry: Entry) -> bytes | None:
+def _intact(entry: Entry) -> bool:
+    """Cheap when the file is as last verified (one stat), else a full digest."""
+    signature = _signature(entry.path)
+    if signature is None or signature[0] != entry.size:
+        return False
+    if signature == entry.signature:
+        return True
+    return _read_verified(entry) is not None
+
+
+def _read_verified(entry: Entry) -> bytes | None:
+    signature = _signature(entry.path)  # before the read: a later change re-verifies
     try:
         data = entry.path.read_bytes()
     except OSError:
         return None
     if len(data) != entry.size or hashlib.sha256(data).hexdigest() != entry.digest:
         return None
+    entry.signature = signature
     return data
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ino
 
 
 def _size_of(path: Path) -> int | None:
@@ -676,7 +713,7 @@ def _size_of(path: Path) -> int | None:
         return None
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def _write_atomically(path: Path, data: bytes) -> tuple[int, int, int] | None:
     """Readers see the old file or the whole new one, never a part."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(
@@ -692,6 +729,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+    return _signature(path)
 
 
 def _unlink_all(paths: Iterable[Path]) -> None:

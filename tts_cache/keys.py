@@ -13,12 +13,16 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tts_cache.audio import TELEPHONE_RATE, AudioFormat
 
 # Bump when the meaning of a key changes, so old files are never replayed.
 KEY_VERSION = 1
 _SPACES = re.compile(r"\s+")
+# Keys are pure, and an IVR speaks the same few hundred phrases all day: memoizing
+# them keeps a cache hit to a dict lookup and a stat.
+_MEMO = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,7 @@ class VoiceSpec:
     emotion: str
 
 
+@lru_cache(maxsize=_MEMO)
 def normalize_text(text: str) -> str:
     """NFC, whitespace runs collapsed, ends trimmed; case and `+` stress marks kept.
 
@@ -39,6 +44,7 @@ def normalize_text(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
+@lru_cache(maxsize=_MEMO)
 def fragment_key(spec: VoiceSpec, text: str) -> str:
     """Key of one synthesized fragment, kept as raw 8 kHz signed-linear."""
     return _digest(
@@ -55,6 +61,11 @@ def fragment_key(spec: VoiceSpec, text: str) -> str:
 
 def prompt_key(fragment_keys: Sequence[str], audio_format: AudioFormat) -> str:
     """Key of a whole prompt: its fragments in order, in one output format."""
+    return _prompt_key(tuple(fragment_keys), audio_format)
+
+
+@lru_cache(maxsize=_MEMO)
+def _prompt_key(fragment_keys: tuple[str, ...], audio_format: AudioFormat) -> str:
     return _digest("prompt", audio_format.value, TELEPHONE_RATE, *fragment_keys)
 
 

@@ -68,7 +68,7 @@ async def test_voice_speed_and_emotion_are_separate_phrases(cache, provider) -> 
     ]
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip", "delete"])
+@pytest.mark.parametrize("damage", ["truncate", "delete", "replace"])
 async def test_damaged_or_missing_file_is_resynthesized(
     cache, provider, damage, caplog
 ) -> None:
@@ -76,10 +76,12 @@ async def test_damaged_or_missing_file_is_resynthesized(
     data = phrase.path.read_bytes()
     if damage == "truncate":
         phrase.path.write_bytes(data[: len(data) // 2])
-    elif damage == "flip":
-        phrase.path.write_bytes(bytes([data[0] ^ 0xFF]) + data[1:])
-    else:
+    elif damage == "delete":
         phrase.path.unlink()
+    else:  # same size, other bytes, put in place by another program
+        other = phrase.path.with_name("other")
+        other.write_bytes(bytes([data[0] ^ 0xFF]) + data[1:])
+        other.replace(phrase.path)
     with caplog.at_level(logging.WARNING):
         again = await cache.synthesize("Абонент занят")
     assert again.cached is False
@@ -88,6 +90,28 @@ async def test_damaged_or_missing_file_is_resynthesized(
     assert cache.stats().corrupt == 1
     assert "damaged" in caplog.text
     assert (await cache.synthesize("Абонент занят")).cached is True
+
+
+async def test_bytes_flipped_in_place_are_caught_when_read(
+    make_cache, provider
+) -> None:
+    cache = await make_cache(provider)
+    phrase = await cache.synthesize("Один")
+    data = phrase.path.read_bytes()
+    flipped = bytes([data[0] ^ 0xFF]) + data[1:]
+    with phrase.path.open("r+b") as fh:  # same inode, same size
+        fh.write(flipped[:1])
+    # Building a prompt reads the fragment's bytes and checks their sha256.
+    prompt = await cache.synthesize_prompt(["Один"])
+    assert prompt.read_bytes() == data
+    assert len(provider.calls) == 2
+    await cache.close()
+    # After a restart the first use checks the digest too.
+    with phrase.path.open("r+b") as fh:
+        fh.write(flipped[:1])
+    again = await make_cache(provider)
+    assert (await again.synthesize("Один")).cached is False
+    assert again.stats().corrupt == 1
 
 
 async def test_index_survives_a_restart(make_cache, provider, db, tmp_path) -> None:
