@@ -170,6 +170,8 @@ class TtsCache:
         self._misses = 0
         self._evictions = 0
         self._corrupt = 0
+        # The last provider failure, cleared by the next success (for /healthz).
+        self.last_error: str | None = None
         metrics.declare_provider(provider.name, paid=provider.paid)
 
     @property
@@ -461,9 +463,11 @@ class TtsCache:
             pcm = await self._provider.synthesize(request)
             if not pcm:
                 raise ProviderUnavailable(name, "provider returned no audio")
-        except ProviderError:
+        except ProviderError as exc:
+            self.last_error = str(exc)
             await self._account(name, characters=0, ok=False)
             raise
+        self.last_error = None
         self._metrics.synthesis_seconds.labels(name).observe(
             self._clock.monotonic() - started
         )

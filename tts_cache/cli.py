@@ -1,7 +1,9 @@
 """`telebridge tts say|stats`: talk to the running service's TTS API.
 
 `say` goes through the service, so a phrase an admin previews is cached and
-billed once like any other, and the cost shows up in `stats`.
+billed once like any other, and the cost shows up in `stats`. `say --direct`
+asks the configured provider from this process instead (no service, no cache):
+for checking credentials or a voice before the service runs.
 """
 
 from __future__ import annotations
@@ -17,10 +19,14 @@ from typing import Any
 import aiohttp
 
 from bridge.cli import EXIT_FAILED, EXIT_OK, add_config_option, load, out
+from bridge.clock import SystemClock
 from bridge.config import Config
 from bridge.core import ADMIN_TOKEN_FILE
-from tts_cache.audio import SAMPLE_WIDTH, TELEPHONE_RATE, AudioFormat
+from tts_cache.audio import SAMPLE_WIDTH, TELEPHONE_RATE, AudioFormat, encode
 from tts_cache.http import CACHED_HEADER, KEY_HEADER, STATS_PATH, SYNTHESIZE_PATH
+from tts_cache.keys import normalize_text
+from tts_cache.providers import build_provider
+from tts_cache.providers.base import SynthesisRequest, TtsError
 
 CLIENT_TIMEOUT_SECONDS = 60
 WAV_HEADER_BYTES = 44
@@ -50,6 +56,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     say.add_argument("--emotion", default=None)
     say.add_argument("--out", type=Path, required=True, metavar="FILE")
     say.add_argument("--format", choices=[f.value for f in AudioFormat], default=None)
+    say.add_argument(
+        "--direct",
+        action="store_true",
+        help="ask the provider from this process, bypassing the service and its "
+        "cache (a paid provider bills every time)",
+    )
     _common(say)
     say.set_defaults(command=_say)
 
@@ -79,9 +91,12 @@ def _say(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None:
             body[name] = getattr(args, name)
     try:
-        audio, headers = asyncio.run(
-            _request(config, args.url, "POST", SYNTHESIZE_PATH, body)
-        )
+        if args.direct:
+            audio, headers = asyncio.run(_direct(config, args, fmt))
+        else:
+            audio, headers = asyncio.run(
+                _request(config, args.url, "POST", SYNTHESIZE_PATH, body)
+            )
     except CliFailure as exc:
         print(f"telebridge tts say: {exc}", file=sys.stderr)  # noqa: T201
         return EXIT_FAILED
@@ -121,6 +136,29 @@ def _stats(args: argparse.Namespace) -> int:
             f"{usage['requests']} requests ({usage['failures']} failed)"
         )
     return EXIT_OK
+
+
+async def _direct(
+    config: Config, args: argparse.Namespace, fmt: AudioFormat
+) -> tuple[bytes, dict[str, str]]:
+    tts = config.tts
+    provider = build_provider(tts, SystemClock())
+    text = normalize_text(args.text)
+    if not text:
+        raise CliFailure("text is empty")
+    request = SynthesisRequest(
+        text=text,
+        voice=args.voice or tts.voice or provider.default_voice,
+        speed=tts.speed if args.speed is None else args.speed,
+        emotion=tts.emotion if args.emotion is None else args.emotion,
+    )
+    try:
+        pcm = await provider.synthesize(request)
+    except TtsError as exc:
+        raise CliFailure(str(exc)) from None
+    finally:
+        await provider.close()
+    return encode(pcm, fmt), {CACHED_HEADER: "false"}
 
 
 def _format_for(path: Path) -> str:

@@ -39,11 +39,12 @@ def setup(app: web.Application, core: Core) -> None:
     add_routes(app, core)
 
     async def status() -> ComponentStatus:
+        # Cached phrases still play while the provider fails: degraded, not down.
         stats = cache.stats()
-        return ComponentStatus(
-            State.OK,
-            data={"provider": stats.provider, "entries": stats.entries},
-        )
+        data = {"provider": stats.provider, "entries": stats.entries}
+        if cache.last_error is not None:
+            return ComponentStatus(State.DEGRADED, cache.last_error, data)
+        return ComponentStatus(State.OK, data=data)
 
     core.health.register("tts", status)
 

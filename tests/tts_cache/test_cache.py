@@ -243,8 +243,10 @@ async def test_provider_error_is_typed_counted_and_not_cached(
     provider.fail = unavailable()
     with pytest.raises(ProviderUnavailable):
         await cache.synthesize_prompt(["Сбой"])
+    assert cache.last_error == "scripted: HTTP 503"
     provider.fail = None
     assert (await cache.synthesize("Сбой")).cached is False
+    assert cache.last_error is None  # recovered by itself
     usage = cache.stats().usage["scripted"]
     assert (usage.requests, usage.failures, usage.characters) == (2, 1, 4)
     labels = {"provider": "scripted", "paid": "true"}

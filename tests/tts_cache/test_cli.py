@@ -105,3 +105,24 @@ async def test_errors_are_one_line_and_exit_1(service, tmp_path) -> None:
     )
     assert code == 1
     assert "is it running?" in err
+
+
+async def test_say_direct_needs_no_running_service(tmp_path) -> None:
+    conf = str(config_file(tmp_path))
+    out_file = tmp_path / "direct.ulaw"
+    code, out, err = await cli(
+        "tts",
+        "say",
+        "Проверка",
+        "--direct",
+        "--out",
+        str(out_file),
+        "--config",
+        conf,
+        cwd=tmp_path,
+    )
+    assert (code, err) == (0, "")
+    assert "ulaw" in out
+    data = out_file.read_bytes()
+    assert 0.3 < len(data) / 8000 < 3.0  # one byte a sample at 8 kHz
+    assert len(set(data)) > 50  # speech, not one repeated silence code

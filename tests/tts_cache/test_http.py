@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import wave
 from pathlib import Path
@@ -133,7 +134,10 @@ async def test_refused_credentials_never_reach_logs_errors_or_metrics(
             async with http.get(f"{url}/healthz") as r:
                 health = await r.text()
     assert '"tts-provider-auth"' in error
-    assert '"failures": 1' in stats.replace('"failures":1', '"failures": 1')
+    tts_health = json.loads(health)["components"]["tts"]
+    assert tts_health["state"] == "degraded"
+    assert "credentials refused" in tts_health["detail"]
+    assert json.loads(stats)["usage"][0]["failures"] == 1
     for text in (error, stats, metrics, health, caplog.text):
         assert secret not in text
     assert all(secret not in str(r.args) for r in caplog.records)
