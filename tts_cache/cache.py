@@ -28,6 +28,7 @@ import enum
 import hashlib
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +58,8 @@ from tts_cache.providers.base import (
 log = logging.getLogger(__name__)
 
 TEMP_SUFFIX = ".tmp"
+# `<key>.<format>`, or a temporary `.<key>.<random>.tmp` left by a crash.
+_OUR_FILE = re.compile(r"[0-9a-f]{64}\.(sln|wav|alaw|ulaw)|\.[0-9a-f]{64}\..+\.tmp")
 PROMPT_SEPARATOR = " | "
 
 
@@ -670,14 +673,25 @@ class TtsCache:
         )
 
     def _remove_strays(self) -> int:
-        """Files no index row names (crashed writes, rows lost): nothing plays them."""
+        """Our files no index row names (crashed writes, rows lost).
+
+        Only names this cache writes are touched, so a cache_dir pointed at a
+        folder with other files (Asterisk's sounds) loses nothing else.
+        """
         known = {e.path for e in self._entries.values()}
         removed = 0
         for path in self._dir.glob("*/*"):
-            if path.is_file() and path not in known:
+            if path not in known and _ours(path) and path.is_file():
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
+
+
+def _ours(path: Path) -> bool:
+    return (
+        bool(_OUR_FILE.fullmatch(path.name))
+        and path.parent.name == (path.name.lstrip(".")[:2])
+    )
 
 
 def _intact(entry: Entry) -> bool:

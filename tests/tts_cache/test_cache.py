@@ -136,14 +136,22 @@ async def test_start_drops_stray_files_and_rows_without_files(
     lost = await first.synthesize("Потерять")
     await first.close()
     lost.path.unlink()
-    stray = kept.path.parent / "deadbeef.sln"
+    stray = kept.path.parent / f"{kept.key[:2]}{'0' * 62}.sln"
     stray.write_bytes(b"\x00\x00")
     leftover = kept.path.parent / f".{kept.key}.abc.tmp"
     leftover.write_bytes(b"\x00")
+    # Files this cache did not write are never touched, whatever the folder holds.
+    foreign = kept.path.parent / "hello.gsm"
+    foreign.write_bytes(b"\x00")
+    other_dir = tmp_path / "tts" / "ru"
+    other_dir.mkdir()
+    (other_dir / "vm-intro.sln").write_bytes(b"\x00\x00")
     again = await make_cache(ScriptedProvider())
     assert not stray.exists()
     assert not leftover.exists()
     assert kept.path.exists()
+    assert foreign.exists()
+    assert (other_dir / "vm-intro.sln").exists()
     assert set(await rows(db)) == {kept.key}
     assert again.stats().entries == 1
 

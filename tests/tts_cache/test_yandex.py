@@ -12,6 +12,7 @@ from tts_cache.providers.base import (
     ProviderRejected,
     ProviderUnavailable,
     SynthesisRequest,
+    TextRejected,
 )
 from tts_cache.providers.yandex import YandexProvider
 
@@ -135,3 +136,15 @@ async def test_unreachable_provider_is_a_typed_error() -> None:
             await provider.synthesize(SynthesisRequest("Привет", "alena"))
     finally:
         await provider.close()
+
+
+async def test_text_over_the_body_limit_is_refused_unsent(aiohttp_server) -> None:
+    fake = FakeYandex(api_key=API_KEY)
+    provider = await make(aiohttp_server, fake, api_key=API_KEY)
+    try:
+        with pytest.raises(TextRejected, match="15360"):
+            await provider.synthesize(SynthesisRequest("я" * 2600, "alena"))
+        assert await provider.synthesize(SynthesisRequest("я" * 2400, "alena"))
+    finally:
+        await provider.close()
+    assert len(fake.auth_headers) == 1
