@@ -197,14 +197,14 @@ class TtsCache:
                 )
             ).all()
             usage = (await session.scalars(select(TtsUsage))).all()
-        for row in rows:
-            entry = self._entry_from_row(row)
-            if row.pinned:
-                self._pinned.add(row.key)
-            if await asyncio.to_thread(_size_of, entry.path) == entry.size:
+        entries = [self._entry_from_row(row) for row in rows]
+        self._pinned = {row.key for row in rows if row.pinned}
+        sizes = await asyncio.to_thread(lambda: [_size_of(e.path) for e in entries])
+        for entry, size in zip(entries, sizes, strict=True):
+            if size == entry.size:
                 self._remember(entry)
             else:
-                self._deleted.add(row.key)
+                self._deleted.add(entry.key)
         for item in usage:
             self._usage[item.provider] = Usage(
                 item.characters, item.requests, item.failures
