@@ -30,6 +30,7 @@ import logging
 import os
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -162,6 +163,7 @@ class TtsCache:
         self._metrics = metrics
         self._entries: dict[str, Entry] = {}
         self._bytes = 0
+        self._kinds: Counter[Kind] = Counter()
         self._pinned: set[str] = set()
         self._inflight: dict[str, asyncio.Task[_Stored]] = {}
         self._dirty: set[str] = set()
@@ -381,7 +383,7 @@ class TtsCache:
         return entry.path if entry else None
 
     def stats(self) -> CacheStats:
-        prompts = sum(1 for e in self._entries.values() if e.kind is Kind.PROMPT)
+        prompts = self._kinds[Kind.PROMPT]
         return CacheStats(
             provider=self._provider.name,
             paid=self._provider.paid,
@@ -634,21 +636,17 @@ class TtsCache:
     def _remember(self, entry: Entry) -> None:
         entry.tick = next(self._ticks)
         self._entries[entry.key] = entry
-        self._bytes += entry.size
-        self._gauges()
+        self._count(entry, +1)
 
     def _forget(self, entry: Entry) -> None:
         if self._entries.pop(entry.key, None) is not None:
-            self._bytes -= entry.size
-            self._gauges()
+            self._count(entry, -1)
 
-    def _gauges(self) -> None:
+    def _count(self, entry: Entry, sign: int) -> None:
+        self._bytes += sign * entry.size
+        self._kinds[entry.kind] += sign
         self._metrics.bytes.set(self._bytes)
-        prompts = sum(1 for e in self._entries.values() if e.kind is Kind.PROMPT)
-        self._metrics.entries.labels(Kind.PROMPT.value).set(prompts)
-        self._metrics.entries.labels(Kind.FRAGMENT.value).set(
-            len(self._entries) - prompts
-        )
+        self._metrics.entries.labels(entry.kind.value).set(self._kinds[entry.kind])
 
     def _path(self, key: str, fmt: AudioFormat) -> Path:
         # Two-level fan-out keeps directories small on big caches.

@@ -98,6 +98,10 @@ async def test_day_of_calls_after_prewarm_costs_nothing(
     assert stats.usage["yandex"].characters == warm_characters
     assert stats.pinned == len(phrases)
     assert stats.hits > CALLS
+    gauge = "telebridge_tts_cache_entries"
+    assert registry.get_sample_value(gauge, {"kind": "fragment"}) == len(phrases)
+    assert registry.get_sample_value(gauge, {"kind": "prompt"}) == stats.prompts
+    assert registry.get_sample_value("telebridge_tts_cache_bytes") == stats.bytes
 
 
 async def test_a_restart_keeps_the_day_free(aiohttp_server, make_cache) -> None:
