@@ -158,7 +158,8 @@ class EspeakProvider:
         )
 
     async def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        # Not waiting: a synthesis already inside espeak-ng ends on its own.
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _speak_8k(text: str, voice: str, wpm: int) -> bytes:
