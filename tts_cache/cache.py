@@ -250,9 +250,11 @@ class TtsCache:
                             .where(TtsPhrase.key == key)
                             .values(hits=entry.hits, last_used_at=entry.last_used_at)
                         )
-                if deleted:
+                # A key synthesized again since it was dropped keeps its new row.
+                doomed = deleted - set(self._entries)
+                if doomed:
                     await session.execute(
-                        delete(TtsPhrase).where(TtsPhrase.key.in_(deleted))
+                        delete(TtsPhrase).where(TtsPhrase.key.in_(doomed))
                     )
         except SQLAlchemyError as exc:
             # The files and the in-memory index still serve; retry next flush.
