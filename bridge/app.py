@@ -21,6 +21,7 @@ from jobs.routing_table import feature as routing_table
 from pbx.asterisk import feature as asterisk
 from pbx.vpbx import feature as vpbx
 from smart_ivr import feature as smart_ivr
+from tts_cache import feature as tts_feature
 
 CORE = web.AppKey("core", Core)
 Feature = Callable[[web.Application, Core], None]
@@ -29,6 +30,7 @@ FEATURES: tuple[Feature, ...] = (
     contact_feature.setup,
     asterisk.setup,
     vpbx.setup,
+    tts_feature.setup,
     routing_table.setup,
     smart_ivr.setup,
 )

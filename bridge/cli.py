@@ -154,8 +154,9 @@ def command_groups() -> list[Registrar]:
     CLI modules import this one for its helpers."""
     from pbx.vpbx import cli as vpbx_cli
     from smart_ivr import cli as ivr_cli
+    from tts_cache import cli as tts_cli
 
-    return [_register_core, vpbx_cli.register, ivr_cli.register]
+    return [_register_core, vpbx_cli.register, tts_cli.register, ivr_cli.register]
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ pydantic models, so the schema and the validation at the edge are the same objec
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -25,6 +26,20 @@ ERROR_SCHEMA: dict[str, Any] = {
         }
     },
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A response body that is a file (audio, CSV), in one of these media types."""
+
+    content_types: tuple[str, ...]
+
+    def content(self) -> dict[str, Any]:
+        binary = {"schema": {"type": "string", "format": "binary"}}
+        return {"content": dict.fromkeys(self.content_types, binary)}
+
+
+Response = type[BaseModel] | dict[str, Any] | Media | None
 
 
 class OpenApi:
@@ -47,7 +62,7 @@ class OpenApi:
         path: str,
         *,
         summary: str,
-        responses: dict[int, type[BaseModel] | dict[str, Any] | None],
+        responses: dict[int, Response],
         body: type[BaseModel] | None = None,
         parameters: list[dict[str, Any]] | None = None,
         secured: bool = True,
@@ -75,9 +90,9 @@ class OpenApi:
             },
         }
 
-    def _response(
-        self, status: int, model: type[BaseModel] | dict[str, Any] | None
-    ) -> dict[str, Any]:
+    def _response(self, status: int, model: Response) -> dict[str, Any]:
+        if isinstance(model, Media):
+            return {"description": str(status), **model.content()}
         if status >= 400 and model is None:
             schema: dict[str, Any] | None = {"$ref": "#/components/schemas/Error"}
         elif isinstance(model, dict) or model is None:

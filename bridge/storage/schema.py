@@ -9,9 +9,10 @@ from sqlalchemy import MetaData
 
 import bridge.storage.models
 import jobs.routing_table.models
+import tts_cache.models
 from bridge.storage.base import Base
 
-MODEL_MODULES = (bridge.storage.models, jobs.routing_table.models)
+MODEL_MODULES = (bridge.storage.models, jobs.routing_table.models, tts_cache.models)
 
 
 def metadata() -> MetaData:

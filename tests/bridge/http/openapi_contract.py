@@ -73,15 +73,17 @@ class Contract:
                 f"declare (declared: {sorted(responses)})"
             )
             declared = responses["default"]
+        self.exercised.add((method.upper(), path))
         content = declared.get("content")
         if content is None:
             return
-        assert content_type == "application/json", (
-            f"{method} {path} {status}: declared JSON, got {content_type}"
+        assert content_type in content, (
+            f"{method} {path} {status}: declared {sorted(content)}, got {content_type}"
         )
+        if content_type != "application/json":
+            return
         schema = content["application/json"]["schema"]
         self._validate(schema, body, f"{method} {path} -> {status}")
-        self.exercised.add((method.upper(), path))
 
     def _validate(self, schema: dict[str, Any], instance: Any, what: str) -> None:
         rooted = {**schema, "components": self.document["components"]}

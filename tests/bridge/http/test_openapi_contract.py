@@ -176,7 +176,28 @@ async def exercise_vpbx(ctx: Context) -> None:
     assert notified.status == 200
 
 
-EXERCISES: list[Exercise] = [exercise_contact_channel, exercise_ivr, exercise_vpbx]
+# -- TTS cache (tts_cache) ------------------------------------------------------
+
+
+async def exercise_tts(ctx: Context) -> None:
+    c, admin = ctx.client, ADMIN_TOKEN
+    assert (await c.call("GET", "/api/v1/tts/stats", token=admin)).status == 200
+    assert (await c.call("GET", "/api/v1/tts/stats")).status == 401
+    say = "/api/v1/tts/synthesize"
+    spoken = await c.call("POST", say, json_body={"text": "Здравствуйте"}, token=admin)
+    assert spoken.status == 200
+    assert (
+        await c.call("POST", say, json_body={"text": ""}, token=admin)
+    ).status == 400
+    assert (await c.call("POST", say, json_body={"text": "a"})).status == 401
+
+
+EXERCISES: list[Exercise] = [
+    exercise_contact_channel,
+    exercise_ivr,
+    exercise_vpbx,
+    exercise_tts,
+]
 
 
 # -- the check ----------------------------------------------------------------
