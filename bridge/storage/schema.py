@@ -8,9 +8,10 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import bridge.storage.models
+import jobs.models
 from bridge.storage.base import Base
 
-MODEL_MODULES = (bridge.storage.models,)
+MODEL_MODULES = (bridge.storage.models, jobs.models)
 
 
 def metadata() -> MetaData:
