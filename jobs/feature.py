@@ -76,6 +76,7 @@ def _scheduler_task(runner: JobRunner, scheduler: JobScheduler) -> Any:
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         # Settings are loaded before the first request so the API never sees none.
         await runner.load()
+        await scheduler.tick()
         task = asyncio.create_task(scheduler.run_forever(), name="jobs-scheduler")
         yield
         task.cancel()

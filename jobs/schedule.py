@@ -20,7 +20,6 @@ others re-read settings and retry the lock every `jobs.refresh_seconds`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -105,7 +104,6 @@ class JobScheduler:
         self._refresh = refresh_seconds
         self._enabled = enabled
         self._aps: AsyncIOScheduler | None = None
-        self._wake = asyncio.Event()
         self._problem = ""
         self._ticked = False
         runner.subscribe(self._apply)
@@ -131,13 +129,10 @@ class JobScheduler:
         self._ticked = True
 
     async def run_forever(self) -> None:
-        """Rounds until cancelled; settings must be loaded (`JobRunner.load`)."""
+        """A round every `refresh_seconds` until cancelled (after a first `tick`)."""
         while True:
+            await asyncio.sleep(self._refresh)
             await self.tick()
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._refresh):
-                    await self._wake.wait()
 
     async def stop(self) -> None:
         self._stop_scheduler()
@@ -204,9 +199,12 @@ class JobScheduler:
             misfire_grace_time=_grace(state.schedule, window=window),
         )
 
-    async def _fire(self, job_id: str, scheduled_for: datetime) -> None:
+    async def _fire(self, job_id: str, scheduled_for: datetime | None = None) -> None:
+        # The executor always passes the fire time; the default only satisfies
+        # APScheduler's check of the arguments given at `add_job`.
+        when = scheduled_for or datetime.now(UTC)
         try:
-            await self._runner.run(job_id, scheduled_for.astimezone(UTC))
+            await self._runner.run(job_id, when.astimezone(UTC))
         except Exception:
             log.exception("job %s could not be run", job_id)
 

@@ -1,0 +1,197 @@
+"""The scheduler: APScheduler driving the runner, leadership, exactly once on PostgreSQL.
+
+These tests run the real `AsyncIOScheduler` on the wall clock with a schedule that
+fires every second, and await the run rows under a deadline (no sleeping).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bridge.storage import migrate
+from bridge.storage.database import Database
+from jobs.base import JobContext, JobOutcome, JobReport
+from jobs.catalog import SPECS
+from jobs.leader import FileLock, PgAdvisoryLock
+from jobs.models import JobRun
+from jobs.runner import JobRunner
+from jobs.schedule import JobScheduler
+from jobs.schedule_model import Schedule
+from tests.conftest import PG_URL, PgSchema
+from tests.jobs.conftest import make_runner
+
+EVERY_SECOND = Schedule(repeat_period_seconds=1)
+
+
+class FireLog:
+    """Counts body calls per fire time and wakes the test after `want` fires."""
+
+    def __init__(self, want: int) -> None:
+        self.calls: list = []
+        self.want = want
+        self.enough = asyncio.Event()
+
+    async def __call__(self, ctx: JobContext) -> JobReport:
+        self.calls.append(ctx.scheduled_for)
+        if len(set(self.calls)) >= self.want:
+            self.enough.set()
+        return JobReport(JobOutcome.OK)
+
+
+class AlwaysGranted:
+    """A lock that never refuses: lets two schedulers run at once on purpose."""
+
+    async def acquire(self) -> bool:
+        return True
+
+    async def still_held(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
+
+
+async def only_cdr_every_second(runner: JobRunner) -> None:
+    await runner.load()
+    for job_id in SPECS:
+        await runner.update(job_id, enabled=False)
+    await runner.update("cdr_loader", enabled=True, schedule=EVERY_SECOND)
+
+
+async def recorded_runs(db: Database) -> list:
+    async with db.session() as session:
+        rows = await session.scalars(
+            select(JobRun.scheduled_for).where(JobRun.job_id == "cdr_loader")
+        )
+        return list(rows)
+
+
+@pytest.fixture
+async def pg_pair():
+    """Two databases (two instances) on one PostgreSQL schema."""
+    schema = PgSchema()
+    await schema.create()
+    a = Database(PG_URL, connect_args=schema.connect_args)
+    b = Database(PG_URL, connect_args=schema.connect_args)
+    try:
+        await migrate.upgrade(a)
+        yield a, b
+    finally:
+        await a.dispose()
+        await b.dispose()
+        await schema.drop()
+
+
+async def run_pair(a: JobScheduler, b: JobScheduler, fires: FireLog) -> None:
+    await a.tick()
+    await b.tick()
+    try:
+        async with asyncio.timeout(15):
+            await fires.enough.wait()
+    finally:
+        await a.stop()
+        await b.stop()
+
+
+@pytest.mark.postgres
+async def test_two_schedulers_on_postgresql_one_leads_and_every_fire_runs_once(
+    pg_pair,
+):
+    db_a, db_b = pg_pair
+    key = random.randrange(1, 2**31)
+    fires = FireLog(want=3)
+    runner_a = make_runner(db_a, {"cdr_loader": fires}, instance="a")
+    runner_b = make_runner(db_b, {"cdr_loader": fires}, instance="b")
+    await only_cdr_every_second(runner_a)
+    await runner_b.load()
+    a = JobScheduler(runner_a, PgAdvisoryLock(db_a, key), refresh_seconds=60)
+    b = JobScheduler(runner_b, PgAdvisoryLock(db_b, key), refresh_seconds=60)
+
+    await a.tick()
+    await b.tick()
+    assert a.is_leader
+    assert not b.is_leader
+    assert (await b.status()).data == {"role": "standby"}
+    await run_pair(a, b, fires)
+
+    runs = sorted(await recorded_runs(db_a))
+    assert len(runs) >= 3
+    assert sorted(fires.calls) == runs  # each fire's body ran exactly once
+    steps = {later - earlier for earlier, later in zip(runs, runs[1:], strict=False)}
+    assert steps == {timedelta(seconds=1)}  # and no fire was dropped
+
+
+@pytest.mark.postgres
+async def test_even_two_active_schedulers_run_each_fire_once(pg_pair):
+    """The unique (job, scheduled time) row makes a double fire harmless."""
+    db_a, db_b = pg_pair
+    fires = FireLog(want=4)
+    runner_a = make_runner(db_a, {"cdr_loader": fires}, instance="a")
+    runner_b = make_runner(db_b, {"cdr_loader": fires}, instance="b")
+    await only_cdr_every_second(runner_a)
+    await runner_b.load()
+    a = JobScheduler(runner_a, AlwaysGranted(), refresh_seconds=60)
+    b = JobScheduler(runner_b, AlwaysGranted(), refresh_seconds=60)
+    await run_pair(a, b, fires)
+    runs = await recorded_runs(db_a)
+    assert len(fires.calls) == len(set(fires.calls)) == len(runs)
+    assert sorted(fires.calls) == sorted(runs)
+
+
+@pytest.mark.postgres
+async def test_standby_takes_over_when_the_leader_goes(pg_pair):
+    db_a, db_b = pg_pair
+    key = random.randrange(1, 2**31)
+    a = JobScheduler(make_runner(db_a), PgAdvisoryLock(db_a, key), refresh_seconds=60)
+    b = JobScheduler(make_runner(db_b), PgAdvisoryLock(db_b, key), refresh_seconds=60)
+    await a.tick()
+    await b.tick()
+    assert (a.is_leader, b.is_leader) == (True, False)
+    await a.stop()
+    await b.tick()
+    assert b.is_leader
+    await b.stop()
+
+
+async def test_file_lock_admits_one_holder(tmp_path: Path):
+    first, second = FileLock(tmp_path / "l"), FileLock(tmp_path / "l")
+    assert await first.acquire()
+    assert not await second.acquire()
+    await first.release()
+    assert await second.acquire()
+    await second.release()
+
+
+async def test_changes_apply_to_the_running_scheduler_at_once(sqlite_db, tmp_path):
+    runner = make_runner(sqlite_db)
+    await runner.load()
+    scheduler = JobScheduler(runner, FileLock(tmp_path / "l"), refresh_seconds=60)
+    await scheduler.tick()
+    try:
+        assert scheduler.is_leader
+        assert scheduler.next_run_time("cdr_loader") is not None
+        await runner.update("cdr_loader", enabled=False)
+        assert scheduler.next_run_time("cdr_loader") is None
+        await runner.update("cdr_loader", enabled=True, schedule=EVERY_SECOND)
+        nxt = scheduler.next_run_time("cdr_loader")
+        assert nxt is not None
+        assert nxt.microsecond == 0
+    finally:
+        await scheduler.stop()
+
+
+async def test_disabled_scheduler_reports_so_and_never_leads(sqlite_db, tmp_path):
+    runner = make_runner(sqlite_db)
+    await runner.load()
+    scheduler = JobScheduler(
+        runner, FileLock(tmp_path / "l"), refresh_seconds=60, enabled=False
+    )
+    await scheduler.tick()
+    assert not scheduler.is_leader
+    assert "jobs.enabled" in (await scheduler.status()).detail
