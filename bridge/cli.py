@@ -18,6 +18,7 @@ from bridge.config import Config, ConfigError, load_config
 from bridge.logs import SecretRedactor, configure_logging
 from bridge.storage import migrate
 from bridge.storage.database import Database
+from jobs.cli import register as register_jobs
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -149,7 +150,7 @@ def _serve_doc() -> str:
     )
 
 
-COMMAND_GROUPS: list[Registrar] = [_register_core]
+COMMAND_GROUPS: list[Registrar] = [_register_core, register_jobs]
 
 
 if __name__ == "__main__":

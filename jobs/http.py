@@ -146,7 +146,12 @@ class JobsApi:
 
 def declare(core: Core) -> None:
     api = core.openapi
-    job_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    job_id = {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+    }
     errors: dict[int, Any] = {401: None, 404: None}
     api.add("get", PREFIX, summary="List the jobs", responses={200: JobList, 401: None})
     api.add(
@@ -191,6 +196,4 @@ def _run_json(record: RunRecord | None) -> dict[str, Any] | None:
 
 
 def _json(model: BaseModel, status: int = 200) -> web.Response:
-    return web.json_response(
-        text=model.model_dump_json(), status=status
-    )
+    return web.json_response(text=model.model_dump_json(), status=status)

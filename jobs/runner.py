@@ -217,7 +217,11 @@ class JobRunner:
                 self._notify(state)
 
     async def update(
-        self, job_id: str, *, enabled: bool | None = None, schedule: Schedule | None = None
+        self,
+        job_id: str,
+        *,
+        enabled: bool | None = None,
+        schedule: Schedule | None = None,
     ) -> JobState:
         current = self.state(job_id)
         state = JobState(
@@ -373,11 +377,15 @@ class JobRunner:
                     return None
                 session.add(row)
         except IntegrityError:
-            log.info("job %s at %s already ran or runs elsewhere", job_id, scheduled_for)
+            log.info(
+                "job %s at %s already ran or runs elsewhere", job_id, scheduled_for
+            )
             return None
         return row.id
 
-    async def _running_elsewhere(self, session: Any, job_id: str, now: datetime) -> bool:
+    async def _running_elsewhere(
+        self, session: Any, job_id: str, now: datetime
+    ) -> bool:
         found = await session.scalar(
             select(JobRun.id)
             .where(
@@ -409,7 +417,9 @@ class JobRunner:
         try:
             return await body(JobContext(job_id, scheduled_for))
         except asyncio.CancelledError:
-            return JobReport(JobOutcome.FAILED, message="cancelled: the service stopped")
+            return JobReport(
+                JobOutcome.FAILED, message="cancelled: the service stopped"
+            )
         except Exception as exc:
             log.exception("job %s failed", job_id)
             return JobReport(JobOutcome.FAILED, message=f"{type(exc).__name__}: {exc}")

@@ -10,8 +10,8 @@ Semantics chosen where 1C leaves room, and why:
 - The end time is inclusive: "с 8:00:00 по 21:00:00 каждые 120 секунд" fires at 21:00:00
   too. Russian "по" reads "through", and 1C starts a run whenever the time of day is
   not past `ВремяКонца`; a run *started* at 21:00:00 is inside the window.
-- Repeats are counted from `begin_time` (08:00:00, 08:02:00, ...), not from the last run,
-  so the fire times do not drift with run durations.
+- Repeats are counted from `begin_time` (08:00:00, 08:02:00, ...), not from the last
+  run, so the fire times do not drift with run durations.
 - "Every Nth day" is counted from the previous fire: a day qualifies when it is the
   day of the previous fire or at least N days after it. With week days it combines the
   way the default "каждый 7-й день, по дням недели (воскресенье)" needs: every Sunday.
@@ -110,10 +110,11 @@ class Schedule(BaseModel):
         return gap == 0 or gap >= self.days_repeat_period
 
     def in_window(self, local: datetime) -> bool:
-        """Whether a local wall time is inside the schedule's window on a matching day."""
+        """Whether a local wall time is inside the window, on a matching day."""
         wall = local.time().replace(microsecond=0, tzinfo=None)
         return (
-            self.day_matches(local.date()) and self.begin_time <= wall <= self.window_end
+            self.day_matches(local.date())
+            and self.begin_time <= wall <= self.window_end
         )
 
 

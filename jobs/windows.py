@@ -22,7 +22,7 @@ WindowPolicy = Callable[[datetime], "str | None"]
 
 class WindowPolicyTarget(Protocol):
     def set_policy(self, channel: str, policy: WindowPolicy) -> None:
-        """Use `policy(now)` to decide whether `channel` ("events"/"contacts") is open."""
+        """Open `channel` ("events"/"contacts") while `policy(now)` is None."""
         ...
 
 
@@ -50,6 +50,8 @@ def _edge_body(runner: JobRunner, job_id: str) -> JobBody:
         reason = runner.window_reason(job_id, ctx.scheduled_for)
         if reason is None:
             return JobReport(JobOutcome.OK, {"open": 1}, f"{channel} channel open")
-        return JobReport(JobOutcome.OK, {"open": 0}, f"{channel} channel closed: {reason}")
+        return JobReport(
+            JobOutcome.OK, {"open": 0}, f"{channel} channel closed: {reason}"
+        )
 
     return body

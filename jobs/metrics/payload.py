@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import inspect, select, table
 from sqlalchemy import func as sql_func
+from sqlalchemy import inspect, select, table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge import __version__

@@ -29,6 +29,10 @@ class _Retryable(Exception):
     pass
 
 
+class _Refused(Exception):
+    """The endpoint answered, and retrying would get the same answer."""
+
+
 async def send(
     endpoint: str,
     payload: dict[str, Any],
@@ -54,6 +58,8 @@ async def send(
         except RetryError as exc:
             last = exc.last_attempt.exception()
             raise SendFailed(used, str(last)) from None
+        except _Refused as exc:
+            raise SendFailed(used, f"{exc} (not retried)") from None
     return used
 
 
@@ -69,4 +75,4 @@ async def _post_once(
         raise _Retryable(f"{type(exc).__name__}") from None
     if status in (408, 429) or status >= 500:
         raise _Retryable(f"HTTP {status}")
-    raise SendFailed(1, f"HTTP {status} (not retried)")
+    raise _Refused(f"HTTP {status}")

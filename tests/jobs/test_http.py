@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import aiohttp
 import pytest
@@ -22,7 +23,7 @@ async def http(service):
         yield session
 
 
-async def get_json(http, path, status=200):
+async def get_json(http: aiohttp.ClientSession, path: str, status: int = 200) -> Any:
     async with http.get(path) as response:
         assert response.status == status, await response.text()
         return await response.json()
@@ -42,7 +43,9 @@ async def test_list_shows_the_seven_jobs_in_1c_words(http):
     ]
     cdr = jobs["cdr_loader"]
     assert cdr["title"] == "Телефония: Загрузка истории звонков"
-    assert cdr["schedule_text"] == "каждый день; с 8:00:00 по 21:00:00 каждые 120 секунд."
+    assert (
+        cdr["schedule_text"] == "каждый день; с 8:00:00 по 21:00:00 каждые 120 секунд."
+    )
     assert cdr["enabled"] is True
     assert cdr["next_run_at"] is not None
     assert jobs["events_exchange"]["kind"] == "window"
@@ -121,7 +124,8 @@ async def test_patch_persists_and_applies_at_once(http, service):
         assert r.status == 200
         job = await r.json()
     assert job["schedule_text"] == (
-        "по дням недели (понедельник, пятница); с 9:00:00 по 18:00:00 каждые 300 секунд."
+        "по дням недели (понедельник, пятница); "
+        "с 9:00:00 по 18:00:00 каждые 300 секунд."
     )
     async with http.patch(f"{JOBS}/routing_table", json={"enabled": False}) as r:
         assert r.status == 200
@@ -198,9 +202,11 @@ async def test_settings_survive_a_restart(tmp_path):
     headers = {"Authorization": "Bearer test-admin-token-0123456789"}
     async with running(config) as (_core, where):
         url = "http://{}:{}".format(*where.http)
-        async with aiohttp.ClientSession(url, headers=headers) as s:
-            async with s.patch(f"{JOBS}/metrics", json={"enabled": False}) as r:
-                assert r.status == 200
+        async with (
+            aiohttp.ClientSession(url, headers=headers) as s,
+            s.patch(f"{JOBS}/metrics", json={"enabled": False}) as r,
+        ):
+            assert r.status == 200
     async with running(config) as (core, where):
         url = "http://{}:{}".format(*where.http)
         async with aiohttp.ClientSession(url, headers=headers) as s:

@@ -10,7 +10,7 @@ import pytest
 from bridge.clock import FakeClock
 from bridge.logs import SecretRedactor
 from jobs.base import JobContext, JobReport
-from jobs.config import JobSeed, JobsConfig
+from jobs.config import JobsConfig, JobSeed
 from jobs.runner import JobBusy, RunTrigger, UnknownJob
 from jobs.schedule_model import Schedule
 from tests.jobs.conftest import T0, CountingBody, GatedBody, make_runner
@@ -18,9 +18,7 @@ from tests.jobs.conftest import T0, CountingBody, GatedBody, make_runner
 
 async def test_settings_are_seeded_from_config_once(db):
     seeded = Schedule(begin_time=time(7, 0, 0), repeat_period_seconds=60)
-    config = JobsConfig(
-        seed={"cdr_loader": JobSeed(enabled=False, schedule=seeded)}
-    )
+    config = JobsConfig(seed={"cdr_loader": JobSeed(enabled=False, schedule=seeded)})
     runner = make_runner(db, config=config)
     await runner.load()
     assert runner.state("cdr_loader").enabled is False

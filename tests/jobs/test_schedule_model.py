@@ -69,8 +69,11 @@ def test_default_schedule_fires_through_a_week(job_id):
 
 @pytest.mark.parametrize("job_id", ["cdr_loader", "routing_table"])
 def test_window_edges_fire_and_nothing_outside(job_id):
-    fires = set(fire_times(SPECS[job_id].default, MSK, at(MONDAY, "00:00:00"),
-                           at(MONDAY, "23:59:59")))
+    fires = set(
+        fire_times(
+            SPECS[job_id].default, MSK, at(MONDAY, "00:00:00"), at(MONDAY, "23:59:59")
+        )
+    )
     assert at(MONDAY, "08:00:00") in fires
     assert at(MONDAY, "21:00:00") in fires
     assert min(fires) == at(MONDAY, "08:00:00")
@@ -80,7 +83,9 @@ def test_window_edges_fire_and_nothing_outside(job_id):
 def test_after_the_window_the_next_fire_is_tomorrow_morning():
     schedule = SPECS["cdr_loader"].default
     friday = date(2026, 1, 9)
-    fire = next_fire_time(schedule, MSK, at(friday, "21:00:00") + timedelta(microseconds=1))
+    fire = next_fire_time(
+        schedule, MSK, at(friday, "21:00:00") + timedelta(microseconds=1)
+    )
     assert fire == at(friday + timedelta(days=1), "08:00:00")
 
 

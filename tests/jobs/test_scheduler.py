@@ -1,4 +1,4 @@
-"""The scheduler: APScheduler driving the runner, leadership, exactly once on PostgreSQL.
+"""The scheduler: APScheduler driving the runner; leadership; exactly once on PG.
 
 These tests run the real `AsyncIOScheduler` on the wall clock with a schedule that
 fires every second, and await the run rows under a deadline (no sleeping).
@@ -7,8 +7,9 @@ fires every second, and await the run rows under a deadline (no sleeping).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ class FireLog:
     """Counts body calls per fire time and wakes the test after `want` fires."""
 
     def __init__(self, want: int) -> None:
-        self.calls: list = []
+        self.calls: list[datetime] = []
         self.want = want
         self.enough = asyncio.Event()
 
@@ -64,7 +65,7 @@ async def only_cdr_every_second(runner: JobRunner) -> None:
     await runner.update("cdr_loader", enabled=True, schedule=EVERY_SECOND)
 
 
-async def recorded_runs(db: Database) -> list:
+async def recorded_runs(db: Database) -> list[datetime]:
     async with db.session() as session:
         rows = await session.scalars(
             select(JobRun.scheduled_for).where(JobRun.job_id == "cdr_loader")
@@ -123,7 +124,7 @@ async def test_two_schedulers_on_postgresql_one_leads_and_every_fire_runs_once(
     runs = sorted(await recorded_runs(db_a))
     assert len(runs) >= 3
     assert sorted(fires.calls) == runs  # each fire's body ran exactly once
-    steps = {later - earlier for earlier, later in zip(runs, runs[1:], strict=False)}
+    steps = {later - earlier for earlier, later in itertools.pairwise(runs)}
     assert steps == {timedelta(seconds=1)}  # and no fire was dropped
 
 

@@ -40,9 +40,13 @@ def upgrade() -> None:
         sa.Column("counters", sa.Text(), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job_runs")),
-        sa.UniqueConstraint("job_id", "scheduled_for", name=op.f("uq_job_runs_job_id_scheduled_for")),
+        sa.UniqueConstraint(
+            "job_id", "scheduled_for", name=op.f("uq_job_runs_job_id_scheduled_for")
+        ),
     )
-    op.create_index("ix_job_runs_job_id_started_at", "job_runs", ["job_id", "started_at"])
+    op.create_index(
+        "ix_job_runs_job_id_started_at", "job_runs", ["job_id", "started_at"]
+    )
 
 
 def downgrade() -> None:
