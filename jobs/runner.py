@@ -25,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bridge.clock import Clock
@@ -343,11 +343,20 @@ class JobRunner:
         return removed
 
     async def close_interrupted(self) -> int:
-        """Mark this instance's unfinished runs (a previous process died) as failed."""
+        """Mark runs a dead process left unfinished as failed; call on taking the lead.
+
+        Scheduled runs only ever run on the leader, so once this instance holds the
+        lock every unfinished scheduled run belongs to a leader that is gone; manual
+        runs may be alive on other instances, so only this instance's are closed.
+        """
+        mine_or_scheduled = or_(
+            JobRun.instance == self.instance,
+            JobRun.trigger == RunTrigger.SCHEDULE.value,
+        )
         async with self._db.session() as session, session.begin():
             result = await session.execute(
                 update(JobRun)
-                .where(JobRun.instance == self.instance, JobRun.outcome.is_(None))
+                .where(mine_or_scheduled, JobRun.outcome.is_(None))
                 .values(
                     outcome=JobOutcome.FAILED.value,
                     finished_at=self._clock.now(),

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -40,6 +41,8 @@ _ONE_TICK = timedelta(microseconds=1)
 # How late a fire may still run: a stalled loop catches up, a stale fire is dropped.
 _GRACE_REPEATING_MAX = 300
 _GRACE_DAILY = 3600
+# Retention is in days; trimming the history hourly is plenty.
+_PURGE_EVERY_SECONDS = 3600
 
 
 class ScheduleTrigger(BaseTrigger):  # type: ignore[misc]
@@ -106,6 +109,7 @@ class JobScheduler:
         self._aps: AsyncIOScheduler | None = None
         self._problem = ""
         self._ticked = False
+        self._purged_at: float | None = None
         runner.subscribe(self._apply)
 
     @property
@@ -154,14 +158,20 @@ class JobScheduler:
             if not await self._lock.still_held():
                 self._stop_scheduler()
             else:
-                await self._runner.purge_history()
+                await self._purge_now_and_then()
             return
         if await self._lock.acquire():
             closed = await self._runner.close_interrupted()
             if closed:
                 log.warning("marked %d interrupted runs as failed", closed)
             self._start_scheduler()
+            await self._purge_now_and_then()
+
+    async def _purge_now_and_then(self) -> None:
+        now = time.monotonic()
+        if self._purged_at is None or now - self._purged_at >= _PURGE_EVERY_SECONDS:
             await self._runner.purge_history()
+            self._purged_at = now
 
     def _start_scheduler(self) -> None:
         aps = AsyncIOScheduler(

@@ -177,3 +177,25 @@ async def test_changes_notify_listeners_and_other_instances_see_them(db):
     await b.refresh()
     assert seen == [("routing_table", False)]
     assert b.state("routing_table").enabled is False
+
+
+async def test_a_new_leader_closes_the_dead_leaders_scheduled_runs(db):
+    gated = GatedBody()
+    old = make_runner(db, {"metrics": gated, "cdr_loader": gated}, instance="old")
+    await old.load()
+    scheduled = await old.start("metrics", T0, RunTrigger.SCHEDULE)
+    async with asyncio.timeout(5):
+        await gated.entered.wait()
+    manual = await old.start("cdr_loader", T0, RunTrigger.MANUAL)
+    new = make_runner(db, instance="new")
+    await new.load()
+    assert await new.close_interrupted() == 1
+    [closed] = await new.runs("metrics", 10)
+    assert closed.outcome == "failed"
+    [alive] = await new.runs("cdr_loader", 10)
+    assert alive.outcome is None  # a manual run elsewhere may still be running
+    gated.gate.set()
+    async with asyncio.timeout(5):
+        assert scheduled is not None
+        assert manual is not None
+        await asyncio.gather(scheduled, manual)
