@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bridge.storage import migrate
 from bridge.storage.database import Database
@@ -196,3 +196,28 @@ async def test_disabled_scheduler_reports_so_and_never_leads(sqlite_db, tmp_path
     await scheduler.tick()
     assert not scheduler.is_leader
     assert "jobs.enabled" in (await scheduler.status()).detail
+
+
+@pytest.mark.postgres
+async def test_a_lost_lock_connection_stands_down_and_recovers(pg_pair):
+    db_a, db_b = pg_pair
+    key = random.randrange(1, 2**31)
+    a = JobScheduler(make_runner(db_a), PgAdvisoryLock(db_a, key), refresh_seconds=60)
+    await a.tick()
+    assert a.is_leader
+    async with db_b.engine.connect() as conn:
+        pid = await conn.scalar(
+            text(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' "
+                "AND classid = 0 AND objid = :k"
+            ),
+            {"k": key},
+        )
+        assert pid is not None
+        await conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+    await a.tick()
+    assert not a.is_leader
+    await a.tick()
+    assert a.is_leader
+    assert (await a.status()).state == "ok"
+    await a.stop()
