@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy import func as sql_func
 from sqlalchemy.exc import IntegrityError
 
 from bridge.clock import Clock
@@ -215,6 +216,16 @@ class JobRunner:
             if self._states.get(row.job_id) != state:
                 self._states[row.job_id] = state
                 self._notify(state)
+
+    async def last_scheduled_fires(self) -> dict[str, datetime]:
+        """Each job's newest scheduled fire, so "every Nth day" survives a restart."""
+        async with self._db.session() as session:
+            rows = await session.execute(
+                select(JobRun.job_id, sql_func.max(JobRun.scheduled_for))
+                .where(JobRun.trigger == RunTrigger.SCHEDULE.value)
+                .group_by(JobRun.job_id)
+            )
+            return {job_id: last for job_id, last in rows if last is not None}
 
     async def update(
         self,

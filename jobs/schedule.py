@@ -48,19 +48,30 @@ _PURGE_EVERY_SECONDS = 3600
 class ScheduleTrigger(BaseTrigger):  # type: ignore[misc]
     """Fires when the 1C-shaped schedule says (or at its window's edges)."""
 
-    def __init__(self, schedule: Schedule, zone: ZoneInfo, *, edges: bool) -> None:
+    def __init__(
+        self,
+        schedule: Schedule,
+        zone: ZoneInfo,
+        *,
+        edges: bool,
+        last_fire: datetime | None = None,
+    ) -> None:
         self.schedule = schedule
         self.zone = zone
         self.edges = edges
+        # The newest fire recorded before this trigger existed (a restart, another
+        # leader): the every-Nth-day count goes on from it.
+        self.last_fire = last_fire
 
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None:
         start = previous_fire_time + _ONE_TICK if previous_fire_time else now
+        previous = previous_fire_time or self.last_fire
         if self.edges:
             fire = window_edge_after(self.schedule, self.zone, start)
         else:
-            fire = next_fire_time(self.schedule, self.zone, start, previous_fire_time)
+            fire = next_fire_time(self.schedule, self.zone, start, previous)
         return None if fire is None else fire.astimezone(self.zone)
 
     def __str__(self) -> str:
@@ -110,6 +121,7 @@ class JobScheduler:
         self._problem = ""
         self._ticked = False
         self._purged_at: float | None = None
+        self._last_fires: dict[str, datetime] = {}
         runner.subscribe(self._apply)
 
     @property
@@ -164,6 +176,7 @@ class JobScheduler:
             closed = await self._runner.close_interrupted()
             if closed:
                 log.warning("marked %d interrupted runs as failed", closed)
+            self._last_fires = await self._runner.last_scheduled_fires()
             self._start_scheduler()
             await self._purge_now_and_then()
 
@@ -201,7 +214,12 @@ class JobScheduler:
         window = state.spec.kind is JobKind.WINDOW
         self._aps.add_job(
             self._fire,
-            ScheduleTrigger(state.schedule, self._runner.zone, edges=window),
+            ScheduleTrigger(
+                state.schedule,
+                self._runner.zone,
+                edges=window,
+                last_fire=self._last_fires.get(state.job_id),
+            ),
             args=[state.job_id],
             id=state.job_id,
             name=state.spec.title,
@@ -213,6 +231,7 @@ class JobScheduler:
         # The executor always passes the fire time; the default only satisfies
         # APScheduler's check of the arguments given at `add_job`.
         when = scheduled_for or datetime.now(UTC)
+        self._last_fires[job_id] = when
         try:
             await self._runner.run(job_id, when.astimezone(UTC))
         except Exception:

@@ -199,3 +199,12 @@ async def test_a_new_leader_closes_the_dead_leaders_scheduled_runs(db):
         assert scheduled is not None
         assert manual is not None
         await asyncio.gather(scheduled, manual)
+
+
+async def test_last_scheduled_fires_ignore_manual_runs(db):
+    runner = make_runner(db)
+    await runner.load()
+    await runner.run("metrics", T0)
+    await runner.run("metrics", T0 + timedelta(days=7))
+    await runner.run("metrics", T0 + timedelta(days=8), RunTrigger.MANUAL)
+    assert await runner.last_scheduled_fires() == {"metrics": T0 + timedelta(days=7)}

@@ -197,3 +197,17 @@ def test_week_days_are_names_not_numbers():
     assert schedule.week_days == (WeekDay.SATURDAY,)
     with pytest.raises(ValidationError):
         Schedule.model_validate({"week_days": [6]})
+
+
+def test_every_nth_day_goes_on_from_a_fire_before_a_restart():
+    schedule = Schedule(begin_time=time(9, 0, 0), days_repeat_period=2)
+    yesterday = at(MONDAY, "09:00:00")
+    fresh = ScheduleTrigger(schedule, MSK, edges=False, last_fire=yesterday)
+    tuesday_morning = at(MONDAY + timedelta(days=1), "08:00:00")
+    assert fresh.get_next_fire_time(None, tuesday_morning) == at(
+        MONDAY + timedelta(days=2), "09:00:00"
+    )
+    forgetful = ScheduleTrigger(schedule, MSK, edges=False)
+    assert forgetful.get_next_fire_time(None, tuesday_morning) == at(
+        MONDAY + timedelta(days=1), "09:00:00"
+    )
