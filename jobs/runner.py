@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 _MESSAGE_LIMIT = 4000
 # An unfinished run older than this is a crashed process's, not a running job.
 _STALE_RUN = timedelta(hours=6)
+# How long a stopping service waits for running bodies before cancelling them.
+_DRAIN_SECONDS = 10.0
 
 
 class JobError(Exception):
@@ -326,10 +328,19 @@ class JobRunner:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def drain(self) -> None:
-        """Let running bodies finish (the app is stopping)."""
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+    async def drain(self, grace_seconds: float = _DRAIN_SECONDS) -> None:
+        """Let running bodies finish (the app is stopping); cancel the slow ones.
+
+        A cancelled body's run is still recorded, as failed, so the history never
+        keeps a run that looks as if it were running forever.
+        """
+        if not self._tasks:
+            return
+        _done, pending = await asyncio.wait(set(self._tasks), timeout=grace_seconds)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def runs(self, job_id: str, limit: int) -> list[RunRecord]:
         self.state(job_id)

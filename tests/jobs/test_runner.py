@@ -208,3 +208,19 @@ async def test_last_scheduled_fires_ignore_manual_runs(db):
     await runner.run("metrics", T0 + timedelta(days=7))
     await runner.run("metrics", T0 + timedelta(days=8), RunTrigger.MANUAL)
     assert await runner.last_scheduled_fires() == {"metrics": T0 + timedelta(days=7)}
+
+
+async def test_stopping_cancels_a_slow_body_and_records_it(db):
+    gated = GatedBody()
+    runner = make_runner(db, {"cdr_loader": gated})
+    await runner.load()
+    task = await runner.start("cdr_loader", T0, RunTrigger.SCHEDULE)
+    async with asyncio.timeout(5):
+        await gated.entered.wait()
+    await runner.drain(grace_seconds=0)
+    assert task is not None
+    assert task.done()
+    [run] = await runner.runs("cdr_loader", 10)
+    assert run.outcome == "failed"
+    assert "cancelled" in run.message
+    assert not runner.is_running("cdr_loader")
