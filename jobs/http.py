@@ -94,18 +94,19 @@ class JobsApi:
         state = self._state(request)
         wait = request.query.get("wait", "") in ("1", "true", "yes")
         try:
-            task = await self._runner.start(
+            started = await self._runner.start(
                 state.job_id, self._core.clock.now(), RunTrigger.MANUAL
             )
         except JobBusy as exc:
             raise Conflict(str(exc), error_id="job-running") from None
-        if task is None:
+        if started is None:
             raise Conflict("the run could not be claimed", error_id="job-running")
         if wait:
-            record = await asyncio.shield(task)
+            # Shielded: a client hanging up must not cancel the job it started.
+            record = await asyncio.shield(started.task)
             return _json(RunView(run=_run_json(record)))
-        runs = await self._runner.runs(state.job_id, 1)
-        return _json(RunView(run=runs[0].as_json() if runs else None), status=202)
+        claimed = await self._runner.get_run(started.run_id)
+        return _json(RunView(run=_run_json(claimed)), status=202)
 
     async def runs(self, request: web.Request) -> web.Response:
         state = self._state(request)

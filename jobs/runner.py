@@ -18,7 +18,7 @@ import asyncio
 import enum
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -130,6 +130,20 @@ class RunRecord:
 
 
 StateListener = Callable[[JobState], None]
+
+
+@dataclass(frozen=True, slots=True)
+class StartedRun:
+    """A claimed run whose body is running; await it for the finished record."""
+
+    run_id: int
+    task: asyncio.Task[RunRecord | None]
+
+    def done(self) -> bool:
+        return self.task.done()
+
+    def __await__(self) -> Generator[Any, None, RunRecord | None]:
+        return self.task.__await__()
 
 
 class _RunMetrics:
@@ -299,14 +313,14 @@ class JobRunner:
     ) -> RunRecord | None:
         """Run the job once for `scheduled_for`; None if skipped (already claimed)."""
         started = await self.start(job_id, scheduled_for, trigger)
-        return None if started is None else await started
+        return None if started is None else await started.task
 
     async def start(
         self,
         job_id: str,
         scheduled_for: datetime,
         trigger: RunTrigger = RunTrigger.MANUAL,
-    ) -> asyncio.Task[RunRecord | None] | None:
+    ) -> StartedRun | None:
         """Claim the run and start its body; None if already claimed or skipped."""
         self.state(job_id)
         if job_id in self._running:
@@ -326,7 +340,7 @@ class JobRunner:
         task = asyncio.create_task(self._execute(run_id, job_id, scheduled_for))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return task
+        return StartedRun(run_id, task)
 
     async def drain(self, grace_seconds: float = _DRAIN_SECONDS) -> None:
         """Let running bodies finish (the app is stopping); cancel the slow ones.
@@ -341,6 +355,11 @@ class JobRunner:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+
+    async def get_run(self, run_id: int) -> RunRecord | None:
+        async with self._db.session() as session:
+            row = await session.get(JobRun, run_id)
+            return None if row is None else RunRecord.of(row)
 
     async def runs(self, job_id: str, limit: int) -> list[RunRecord]:
         self.state(job_id)
