@@ -15,7 +15,8 @@ from bridge.errors import BadRequest, Conflict, NotFound
 from bridge.http.auth import check_admin
 from bridge.http.bodies import query_int, read_model
 from bridge.http.openapi import query_param
-from jobs.runner import JobBusy, JobRunner, JobState, RunRecord, RunTrigger, UnknownJob
+from jobs.records import JobState, RunRecord, RunTrigger
+from jobs.runner import JobBusy, JobRunner, UnknownJob
 from jobs.schedule_model import Schedule
 from jobs.schedule_words import describe
 

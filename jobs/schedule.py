@@ -33,7 +33,8 @@ from apscheduler.triggers.base import BaseTrigger
 from bridge.health import ComponentStatus, State
 from jobs.catalog import JobKind
 from jobs.leader import LeaderLock
-from jobs.runner import JobRunner, JobState
+from jobs.records import JobState
+from jobs.runner import JobRunner
 from jobs.schedule_model import Schedule, next_fire_time, window_edge_after
 
 log = logging.getLogger(__name__)

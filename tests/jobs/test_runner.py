@@ -11,7 +11,8 @@ from bridge.clock import FakeClock
 from bridge.logs import SecretRedactor
 from jobs.base import JobContext, JobReport
 from jobs.config import JobsConfig, JobSeed
-from jobs.runner import JobBusy, RunTrigger, UnknownJob
+from jobs.records import RunTrigger
+from jobs.runner import JobBusy, UnknownJob
 from jobs.schedule_model import Schedule
 from tests.jobs.conftest import T0, CountingBody, GatedBody, make_runner
 

@@ -221,3 +221,21 @@ async def test_a_lost_lock_connection_stands_down_and_recovers(pg_pair):
     assert (await a.status()).data == {"role": "leader"}
     assert (await a.status()).state == "ok"
     await a.stop()
+
+
+async def test_the_scheduler_fires_and_records_on_sqlite(sqlite_db, tmp_path):
+    fires = FireLog(want=2)
+    runner = make_runner(sqlite_db, {"cdr_loader": fires})
+    await only_cdr_every_second(runner)
+    scheduler = JobScheduler(runner, FileLock(tmp_path / "l"), refresh_seconds=60)
+    await scheduler.tick()
+    try:
+        async with asyncio.timeout(15):
+            await fires.enough.wait()
+    finally:
+        await scheduler.stop()
+    runs = await runner.runs("cdr_loader", 10)
+    assert len(runs) >= 2
+    assert {r.outcome for r in runs} == {"ok"}
+    assert {r.trigger for r in runs} == {"schedule"}
+    assert sorted(r.scheduled_for for r in runs) == sorted(fires.calls)
