@@ -35,13 +35,20 @@ from jobs.catalog import JobKind
 from jobs.leader import LeaderLock
 from jobs.records import JobState
 from jobs.runner import JobRunner
-from jobs.schedule_model import Schedule, next_fire_time, window_edge_after
+from jobs.schedule_model import (
+    Schedule,
+    last_window_edge,
+    next_fire_time,
+    window_edge_after,
+)
 
 log = logging.getLogger(__name__)
 _ONE_TICK = timedelta(microseconds=1)
 # How late a fire may still run: a stalled loop catches up, a stale fire is dropped.
 _GRACE_REPEATING_MAX = 300
 _GRACE_DAILY = 3600
+# Window edges only record what the channel became, so a late one is still worth it.
+_GRACE_WINDOW = 8 * 86400
 # Retention is in days; trimming the history hourly is plenty.
 _PURGE_EVERY_SECONDS = 3600
 
@@ -92,7 +99,7 @@ class _RunTimeExecutor(BaseExecutor):  # type: ignore[misc]
 
     def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
         run_time = run_times[-1]  # coalesced: only the newest missed fire counts
-        late = datetime.now(UTC) - run_time
+        late = _utc_now() - run_time
         if job.misfire_grace_time is not None and late > timedelta(
             seconds=job.misfire_grace_time
         ):
@@ -213,6 +220,14 @@ class JobScheduler:
                 self._aps.remove_job(state.job_id)
             return
         window = state.spec.kind is JobKind.WINDOW
+        extra: dict[str, Any] = {}
+        if window:
+            # Record the edge this instance may have missed (started mid-window, took
+            # over from a dead leader); if it was recorded already, the run's unique
+            # row makes this a no-op.
+            missed = last_window_edge(state.schedule, self._runner.zone, _utc_now())
+            if missed is not None:
+                extra["next_run_time"] = missed
         self._aps.add_job(
             self._fire,
             ScheduleTrigger(
@@ -226,12 +241,13 @@ class JobScheduler:
             name=state.spec.title,
             replace_existing=True,
             misfire_grace_time=_grace(state.schedule, window=window),
+            **extra,
         )
 
     async def _fire(self, job_id: str, scheduled_for: datetime | None = None) -> None:
         # The executor always passes the fire time; the default only satisfies
         # APScheduler's check of the arguments given at `add_job`.
-        when = scheduled_for or datetime.now(UTC)
+        when = scheduled_for or _utc_now()
         self._last_fires[job_id] = when
         try:
             await self._runner.run(job_id, when.astimezone(UTC))
@@ -239,7 +255,13 @@ class JobScheduler:
             log.exception("job %s could not be run", job_id)
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def _grace(schedule: Schedule, *, window: bool) -> int:
-    if window or schedule.repeat_period_seconds is None:
+    if window:
+        return _GRACE_WINDOW
+    if schedule.repeat_period_seconds is None:
         return _GRACE_DAILY
     return min(max(schedule.repeat_period_seconds, 1), _GRACE_REPEATING_MAX)

@@ -33,6 +33,8 @@ SECONDS_PER_DAY = 86_400
 # (e.g. 31 February) never fires.
 _SEARCH_DAYS = 3_660
 _DAY_END = time(23, 59, 59)
+# How far back a restarted scheduler looks for a window edge it may have missed.
+_LOOKBACK_DAYS = 8
 
 
 class WeekDay(enum.StrEnum):
@@ -171,6 +173,16 @@ def window_edge_after(
                     return edge
         day += timedelta(days=1)
     return None
+
+
+def last_window_edge(
+    schedule: Schedule, zone: ZoneInfo, now: datetime
+) -> datetime | None:
+    """The newest window edge at or before `now` within a week; None if none."""
+    cursor, last = now - timedelta(days=_LOOKBACK_DAYS), None
+    while (edge := window_edge_after(schedule, zone, cursor)) and edge <= now:
+        last, cursor = edge, edge + timedelta(microseconds=1)
+    return last
 
 
 def _edges_of_day(schedule: Schedule, zone: ZoneInfo, day: date) -> list[datetime]:

@@ -20,6 +20,7 @@ from jobs.schedule_model import (
     Schedule,
     WeekDay,
     fire_times,
+    last_window_edge,
     next_fire_time,
     window_edge_after,
 )
@@ -211,3 +212,18 @@ def test_every_nth_day_goes_on_from_a_fire_before_a_restart():
     assert forgetful.get_next_fire_time(None, tuesday_morning) == at(
         MONDAY + timedelta(days=1), "09:00:00"
     )
+
+
+def test_the_last_window_edge_before_now():
+    schedule = SPECS["events_exchange"].default
+    assert last_window_edge(schedule, MSK, at(MONDAY, "12:00:00")) == at(
+        MONDAY, "08:00:00"
+    )
+    assert last_window_edge(schedule, MSK, at(MONDAY, "21:00:01")) == at(
+        MONDAY, "21:00:01"
+    )
+    assert last_window_edge(schedule, MSK, at(MONDAY, "07:00:00")) == at(
+        MONDAY - timedelta(days=1), "21:00:01"
+    )
+    all_day = Schedule()
+    assert last_window_edge(all_day, MSK, at(MONDAY, "12:00:00")) is None

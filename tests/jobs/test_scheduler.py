@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,13 +17,15 @@ from sqlalchemy import select, text
 
 from bridge.storage import migrate
 from bridge.storage.database import Database
-from jobs.base import JobContext, JobOutcome, JobReport
+from jobs.base import JobBody, JobContext, JobOutcome, JobReport
 from jobs.catalog import SPECS
+from jobs.config import JobsConfig
 from jobs.leader import FileLock, PgAdvisoryLock
 from jobs.models import JobRun
 from jobs.runner import JobRunner
 from jobs.schedule import JobScheduler
-from jobs.schedule_model import Schedule
+from jobs.schedule_model import Schedule, WeekDay
+from jobs.windows import window_bodies
 from tests.conftest import PG_URL, PgSchema
 from tests.jobs.conftest import make_runner
 
@@ -239,3 +241,36 @@ async def test_the_scheduler_fires_and_records_on_sqlite(sqlite_db, tmp_path):
     assert {r.outcome for r in runs} == {"ok"}
     assert {r.trigger for r in runs} == {"schedule"}
     assert sorted(r.scheduled_for for r in runs) == sorted(fires.calls)
+
+
+async def test_a_scheduler_started_mid_window_records_the_opening(sqlite_db, tmp_path):
+    """Wall-clock based: the window is "today, all day", so it opened at midnight."""
+    zone = JobsConfig().zone
+    today = datetime.now(zone)
+    weekday = list(WeekDay)[today.weekday()]
+    bodies: dict[str, JobBody] = {}
+    runner = make_runner(sqlite_db, bodies)
+    await runner.load()
+    for job_id in SPECS:
+        await runner.update(job_id, enabled=job_id == "events_exchange")
+    await runner.update("events_exchange", schedule=Schedule(week_days=(weekday,)))
+    opened = asyncio.Event()
+    edge_body = window_bodies(runner)["events_exchange"]
+
+    async def body(ctx: JobContext) -> JobReport:
+        report = await edge_body(ctx)
+        opened.set()
+        return report
+
+    bodies["events_exchange"] = body
+    scheduler = JobScheduler(runner, FileLock(tmp_path / "l"), refresh_seconds=60)
+    await scheduler.tick()
+    try:
+        async with asyncio.timeout(10):
+            await opened.wait()
+    finally:
+        await scheduler.stop()
+    [run] = await runner.runs("events_exchange", 10)
+    midnight = today.replace(hour=0, minute=0, second=0, microsecond=0)
+    assert run.scheduled_for == midnight.astimezone(UTC)
+    assert run.message == "events channel open"
