@@ -274,3 +274,42 @@ async def test_a_scheduler_started_mid_window_records_the_opening(sqlite_db, tmp
     midnight = today.replace(hour=0, minute=0, second=0, microsecond=0)
     assert run.scheduled_for == midnight.astimezone(UTC)
     assert run.message == "events channel open"
+
+
+async def test_missed_fires_coalesce_into_one_run_at_the_newest_time():
+    """Five fires missed (a stalled loop, a late start) make one run, not five."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from jobs.schedule import ScheduleTrigger, _RunTimeExecutor
+
+    calls: list[datetime] = []
+    first = asyncio.Event()
+
+    async def fire(job_id: str, scheduled_for: datetime | None = None) -> None:
+        assert scheduled_for is not None
+        calls.append(scheduled_for)
+        first.set()
+
+    zone = JobsConfig().zone
+    aps = AsyncIOScheduler(
+        timezone=zone,
+        executors={"default": _RunTimeExecutor()},
+        job_defaults={"coalesce": True, "max_instances": 1},
+    )
+    now = datetime.now(UTC).replace(microsecond=0)
+    aps.start()
+    try:
+        aps.add_job(
+            fire,
+            ScheduleTrigger(EVERY_SECOND, zone, edges=False),
+            args=["cdr_loader"],
+            id="cdr_loader",
+            misfire_grace_time=60,
+            next_run_time=now - timedelta(seconds=5),
+        )
+        async with asyncio.timeout(5):
+            await first.wait()
+    finally:
+        aps.shutdown(wait=False)
+    assert calls[0] >= now  # the newest missed fire, not the oldest
+    assert len(calls) == 1
