@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
 
 from bridge.core import Core
-from jobs.catalog import SPECS
 from jobs.http import JobsApi, declare
 from jobs.leader import leader_lock
 from jobs.metrics.job import metrics_body
@@ -69,10 +68,12 @@ def _register_own_bodies(core: Core, runner: JobRunner) -> None:
 
 
 def _enabled(runner: JobRunner) -> list[str]:
-    return [s.job_id for s in runner.states() if s.enabled and s.job_id in SPECS]
+    return [s.job_id for s in runner.states() if s.enabled]
 
 
-def _scheduler_task(runner: JobRunner, scheduler: JobScheduler) -> Any:
+def _scheduler_task(
+    runner: JobRunner, scheduler: JobScheduler
+) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         # Settings are loaded before the first request so the API never sees none.
         await runner.load()

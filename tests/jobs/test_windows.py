@@ -64,3 +64,14 @@ async def test_edge_runs_record_what_the_channel_became(sqlite_db):
     assert opened.message == "events channel open"
     assert closed.counters == {"open": 0}
     assert closed.message.startswith("events channel closed")
+
+
+async def test_setup_hands_the_policies_to_the_given_channel_windows(core):
+    from aiohttp import web
+
+    from jobs.feature import setup
+
+    windows = FakeChannelWindows()
+    setup(web.Application(), core, windows=windows)
+    assert set(windows.policies) == {"events", "contacts"}
+    assert set(core.job_bodies) == {"events_exchange", "contacts_exchange", "metrics"}
