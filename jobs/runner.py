@@ -42,6 +42,7 @@ _MESSAGE_LIMIT = 4000
 _STALE_RUN = timedelta(hours=6)
 # How long a stopping service waits for running bodies before cancelling them.
 _DRAIN_SECONDS = 10.0
+_NOT_RUN_STOPPING = JobReport(JobOutcome.FAILED, message="not run: the service stopped")
 
 
 class JobError(Exception):
@@ -99,6 +100,7 @@ class JobRunner:
         self._running: set[str] = set()
         self._tasks: set[asyncio.Task[RunRecord | None]] = set()
         self._listeners: list[StateListener] = []
+        self._closed = False
         self.zone = config.zone
 
     # -- settings ---------------------------------------------------------------
@@ -237,6 +239,8 @@ class JobRunner:
     ) -> StartedRun | None:
         """Claim the run and start its body; None if already claimed or skipped."""
         self.state(job_id)
+        if self._stopping():
+            return None
         if job_id in self._running:
             if trigger is RunTrigger.MANUAL:
                 raise JobBusy(job_id)
@@ -251,10 +255,21 @@ class JobRunner:
         if run_id is None:
             self._running.discard(job_id)
             return None
+        if self._stopping():  # it began while the run was being claimed
+            await self._finish(run_id, job_id, _NOT_RUN_STOPPING)
+            self._running.discard(job_id)
+            return None
         task = asyncio.create_task(self._execute(run_id, job_id, scheduled_for))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return StartedRun(run_id, task)
+
+    def close(self) -> None:
+        """Start no more runs (the service is stopping)."""
+        self._closed = True
+
+    def _stopping(self) -> bool:
+        return self._closed
 
     async def drain(self, grace_seconds: float = _DRAIN_SECONDS) -> None:
         """Let running bodies finish (the app is stopping); cancel the slow ones.

@@ -93,6 +93,10 @@ class _RunTimeExecutor(BaseExecutor):  # type: ignore[misc]
     the same moment collide in the database instead of running twice.
     """
 
+    def __init__(self, fires: set[asyncio.Task[None]]) -> None:
+        super().__init__()
+        self._fires = fires
+
     def start(self, scheduler: Any, alias: str) -> None:
         super().start(scheduler, alias)
         self._eventloop = scheduler._eventloop
@@ -107,6 +111,8 @@ class _RunTimeExecutor(BaseExecutor):  # type: ignore[misc]
             self._run_job_success(job.id, [])
             return
         task = self._eventloop.create_task(job.func(*job.args, run_time))
+        self._fires.add(task)
+        task.add_done_callback(self._fires.discard)
         task.add_done_callback(lambda _t: self._run_job_success(job.id, []))
 
 
@@ -130,6 +136,9 @@ class JobScheduler:
         self._ticked = False
         self._purged_at: float | None = None
         self._last_fires: dict[str, datetime] = {}
+        # Fires in flight, so stopping can wait for them instead of abandoning a
+        # half-made claim on a closing database.
+        self._fires: set[asyncio.Task[None]] = set()
         runner.subscribe(self._apply)
 
     @property
@@ -160,7 +169,10 @@ class JobScheduler:
 
     async def stop(self) -> None:
         self._stop_scheduler()
+        self._runner.close()
         await self._runner.drain()
+        if self._fires:
+            await asyncio.gather(*self._fires, return_exceptions=True)
         await self._lock.release()
 
     async def status(self) -> ComponentStatus:
@@ -197,7 +209,7 @@ class JobScheduler:
     def _start_scheduler(self) -> None:
         aps = AsyncIOScheduler(
             timezone=self._runner.zone,
-            executors={"default": _RunTimeExecutor()},
+            executors={"default": _RunTimeExecutor(self._fires)},
             job_defaults={"coalesce": True, "max_instances": 1},
         )
         aps.start()

@@ -225,3 +225,13 @@ async def test_stopping_cancels_a_slow_body_and_records_it(db):
     assert run.outcome == "failed"
     assert "cancelled" in run.message
     assert not runner.is_running("cdr_loader")
+
+
+async def test_a_closed_runner_starts_nothing(db):
+    body = CountingBody()
+    runner = make_runner(db, {"cdr_loader": body})
+    await runner.load()
+    runner.close()
+    assert await runner.run("cdr_loader", T0) is None
+    assert body.calls == []
+    assert await runner.runs("cdr_loader", 10) == []

@@ -291,9 +291,10 @@ async def test_missed_fires_coalesce_into_one_run_at_the_newest_time():
         first.set()
 
     zone = JobsConfig().zone
+    fires: set[asyncio.Task[None]] = set()
     aps = AsyncIOScheduler(
         timezone=zone,
-        executors={"default": _RunTimeExecutor()},
+        executors={"default": _RunTimeExecutor(fires)},
         job_defaults={"coalesce": True, "max_instances": 1},
     )
     now = datetime.now(UTC).replace(microsecond=0)
