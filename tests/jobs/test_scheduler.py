@@ -7,7 +7,6 @@ fires every second, and await the run rows under a deadline (no sleeping).
 from __future__ import annotations
 
 import asyncio
-import itertools
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -126,8 +125,10 @@ async def test_two_schedulers_on_postgresql_one_leads_and_every_fire_runs_once(
     runs = sorted(await recorded_runs(db_a))
     assert len(runs) >= 3
     assert sorted(fires.calls) == runs  # each fire's body ran exactly once
-    steps = {later - earlier for earlier, later in itertools.pairwise(runs)}
-    assert steps == {timedelta(seconds=1)}  # and no fire was dropped
+    # All on the leader; whole seconds of the schedule. (Gaps are not asserted: a
+    # loop stalled past the 1 s grace coalesces fires, which is the intended rule.)
+    assert {r.instance for r in await runner_a.runs("cdr_loader", 100)} == {"a"}
+    assert all(r.microsecond == 0 for r in runs)
 
 
 @pytest.mark.postgres
