@@ -156,6 +156,9 @@ async def test_run_now_records_an_honest_not_configured(http):
 async def test_run_now_while_running_is_refused(http, service):
     gated = GatedBody()
     service.core.job_bodies["cdr_loader"] = gated
+    # Disabled, so no scheduled fire can race the manual ones (run-now still works).
+    async with http.patch(f"{JOBS}/cdr_loader", json={"enabled": False}) as r:
+        assert r.status == 200
     async with http.post(f"{JOBS}/cdr_loader/run") as response:
         assert response.status == 202
         started = (await response.json())["run"]
