@@ -151,6 +151,12 @@ async def test_run_now_records_an_honest_not_configured(http):
     assert [r["id"] for r in runs] == [run["id"]]
     job = await get_json(http, f"{JOBS}/contact_refresh")
     assert job["last_run"]["id"] == run["id"]
+    async with http.get("/metrics") as response:
+        exposition = await response.text()
+    assert (
+        'telebridge_job_runs_total{job="contact_refresh",outcome="not_configured"} 1.0'
+        in exposition
+    )
 
 
 async def test_run_now_while_running_is_refused(http, service):
