@@ -17,6 +17,7 @@ from bridge.health import ComponentStatus, State, StatusProvider
 from bridge.http.edge import count_requests, setup_edge
 from bridge.http.middleware import error_middleware, request_id_middleware
 from bridge.longpoll import contact_feature
+from jobs import feature as jobs
 from jobs.routing_table import feature as routing_table
 from pbx.asterisk import feature as asterisk
 from pbx.vpbx import feature as vpbx
@@ -33,6 +34,8 @@ FEATURES: tuple[Feature, ...] = (
     tts_feature.setup,
     routing_table.setup,
     smart_ivr.setup,
+    # Last: the scheduler sees every job body the features above registered.
+    jobs.setup,
 )
 
 

@@ -152,11 +152,18 @@ def _serve_doc() -> str:
 def command_groups() -> list[Registrar]:
     """Every verb group; features are imported here, at parse time, because their
     CLI modules import this one for its helpers."""
+    from jobs import cli as jobs_cli
     from pbx.vpbx import cli as vpbx_cli
     from smart_ivr import cli as ivr_cli
     from tts_cache import cli as tts_cli
 
-    return [_register_core, vpbx_cli.register, tts_cli.register, ivr_cli.register]
+    return [
+        _register_core,
+        jobs_cli.register,
+        vpbx_cli.register,
+        tts_cli.register,
+        ivr_cli.register,
+    ]
 
 
 if __name__ == "__main__":

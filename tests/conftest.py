@@ -106,13 +106,17 @@ async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 def make_config(tmp_path: Path, **sections: dict[str, Any]) -> Config:
-    """A config on a temporary data folder, ephemeral ports, a known admin token."""
+    """A config on a temporary data folder, ephemeral ports, a known admin token,
+    and the scheduler off (pass jobs={"enabled": True} to run it)."""
     base: dict[str, Any] = {
         "http": {"host": "127.0.0.1", "port": 0},
         "crmd": {"host": "127.0.0.1", "port": 0},
         "agi": {"host": "127.0.0.1", "port": 0},
         "storage": {"data_dir": str(tmp_path / "var")},
         "auth": {"admin_token": ADMIN_TOKEN},
+        # No live scheduler unless a test asks for one: CI may run inside the
+        # 08:00-21:00 window, and real fires would race tests that count rows.
+        "jobs": {"enabled": False},
     }
     for name, values in sections.items():
         base.setdefault(name, {}).update(values)

@@ -8,11 +8,17 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import bridge.storage.models
+import jobs.models
 import jobs.routing_table.models
 import tts_cache.models
 from bridge.storage.base import Base
 
-MODEL_MODULES = (bridge.storage.models, jobs.routing_table.models, tts_cache.models)
+MODEL_MODULES = (
+    bridge.storage.models,
+    jobs.models,
+    jobs.routing_table.models,
+    tts_cache.models,
+)
 
 
 def metadata() -> MetaData:

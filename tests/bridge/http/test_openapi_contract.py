@@ -192,7 +192,55 @@ async def exercise_tts(ctx: Context) -> None:
     assert (await c.call("POST", say, json_body={"text": "a"})).status == 401
 
 
+# -- job runner (jobs) -----------------------------------------------------------
+
+
+async def exercise_jobs(ctx: Context) -> None:
+    c, admin = ctx.client, ADMIN_TOKEN
+    one, runs = "/api/v1/jobs/{id}", "/api/v1/jobs/{id}/runs"
+    assert (await c.call("GET", "/api/v1/jobs", token=admin)).status == 200
+    assert (await c.call("GET", "/api/v1/jobs")).status == 401
+    job = {"id": "cdr_loader"}
+    assert (await c.call("GET", one, path_params=job, token=admin)).status == 200
+    missing = await c.call("GET", one, path_params={"id": "nope"}, token=admin)
+    assert missing.status == 404
+    patched = await c.call(
+        "PATCH", one, path_params=job, json_body={"enabled": False}, token=admin
+    )
+    assert patched.status == 200
+    bad = await c.call(
+        "PATCH",
+        one,
+        path_params=job,
+        json_body={
+            "schedule": {
+                "begin_time": "21:00:00",
+                "end_time": "08:00:00",
+                "repeat_seconds": 0,
+            }
+        },
+        token=admin,
+    )
+    assert bad.status == 400
+    ran = await c.call(
+        "POST",
+        "/api/v1/jobs/{id}/run",
+        path_params=job,
+        params={"wait": "true"},
+        token=admin,
+    )
+    assert ran.status == 200
+    assert (await c.call("GET", runs, path_params=job, token=admin)).status == 200
+    bad_limit = await c.call(
+        "GET", runs, path_params=job, params={"limit": "x"}, token=admin
+    )
+    assert bad_limit.status == 400
+    preview = await c.call("GET", "/api/v1/jobs/metrics/preview", token=admin)
+    assert preview.status == 200
+
+
 EXERCISES: list[Exercise] = [
+    exercise_jobs,
     exercise_contact_channel,
     exercise_ivr,
     exercise_vpbx,

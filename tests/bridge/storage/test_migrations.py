@@ -59,6 +59,8 @@ def describe(connection: Connection) -> dict[str, Any]:
             "indexes": sorted(
                 (tuple(i["column_names"]), bool(i["unique"]))
                 for i in inspector.get_indexes(table)
+                # PostgreSQL lists the index behind a unique constraint; SQLite not.
+                if not i.get("duplicates_constraint")
             ),
             "fks": sorted(
                 (tuple(f["constrained_columns"]), f["referred_table"])
