@@ -157,8 +157,8 @@ class IndexBuilder:
                 await _delete_owners(session, owners.entity, [r.ref for r in records])
             for chunk in _chunks(owner_rows, WRITE_BATCH):
                 await session.execute(insert(ContactOwnerRow), chunk)
-            for chunk in _chunks(phone_rows, WRITE_BATCH):
-                await session.execute(insert(ContactPhoneRow), chunk)
+            for phones in _chunks(phone_rows, WRITE_BATCH):
+                await session.execute(insert(ContactPhoneRow), phones)
         report.changed += len(records)
         report.numbers += len(phone_rows)
         report.malformed += sum(r.malformed for r in records)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -362,7 +363,7 @@ def _project(row: Entity, request: web.Request) -> Entity:
 def _odata_error(status: int, code: str, message: str) -> web.Response:
     body = {"odata.error": {"code": code, "message": {"lang": "ru", "value": message}}}
     return web.json_response(
-        body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False)
+        body, status=status, dumps=functools.partial(json.dumps, ensure_ascii=False)
     )
 
 
