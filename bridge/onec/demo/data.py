@@ -111,6 +111,11 @@ class Infobase:
     sets: dict[str, list[Entity]] = field(default_factory=dict)
     _version: int = 0
 
+    @property
+    def version(self) -> int:
+        """Grows with every change: lets the server cache what it derived."""
+        return self._version
+
     def next_version(self) -> str:
         self._version += 1
         return base64.b64encode(self._version.to_bytes(8, "big")).decode()
