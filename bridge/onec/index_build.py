@@ -132,7 +132,7 @@ class IndexBuilder:
                     ContactOwnerRow.entity == entity
                 )
             )
-            return {ref: version for ref, version in rows}
+            return dict(rows.tuples().all())
 
     async def _store(
         self,

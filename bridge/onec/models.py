@@ -14,7 +14,7 @@ ENTITY_LENGTH = 128
 
 
 class ContactOwnerRow(Base):
-    """A 1C object as last read, with its `DataVersion` (what incremental builds diff)."""
+    """A 1C object as last read; incremental builds diff its `DataVersion`."""
 
     __tablename__ = "onec_contact_owners"
 

@@ -69,7 +69,8 @@ class ODataClient:
         retry: RetryPolicy = RetryPolicy(),
     ) -> None:
         self._base = base_url if base_url.endswith("/") else base_url + "/"
-        self._auth = aiohttp.BasicAuth(username, password, encoding="utf-8")
+        # Set per session, never logged: the header is built once from the secret.
+        self._auth = aiohttp.encode_basic_auth(username, password)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         # False switches verification off; True keeps aiohttp's default checks.
         self._ssl: ssl.SSLContext | bool = verify_tls
@@ -77,7 +78,10 @@ class ODataClient:
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Self:
-        self._session = aiohttp.ClientSession(auth=self._auth, timeout=self._timeout)
+        self._session = aiohttp.ClientSession(
+            headers={"Authorization": self._auth, "Accept": "application/json"},
+            timeout=self._timeout,
+        )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -158,9 +162,7 @@ class ODataClient:
         if self._session is None:
             raise RuntimeError("ODataClient used outside 'async with'")
         try:
-            async with self._session.get(
-                url, ssl=self._ssl, headers={"Accept": "application/json"}
-            ) as resp:
+            async with self._session.get(url, ssl=self._ssl) as resp:
                 raw = await resp.read()
                 status = resp.status
         except (aiohttp.ClientError, TimeoutError) as exc:

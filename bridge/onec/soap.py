@@ -56,15 +56,15 @@ class SoapMikoCrmApi:
         *,
         username: str,
         password: str,
-        timeout: float = 10.0,
+        timeout_seconds: float = 10.0,
         verify_tls: bool = True,
     ) -> Self:
         """Load the WSDL (in a thread) and bind to `url`, whatever soap:address says."""
         auth = httpx.BasicAuth(username, password)
-        http = httpx.AsyncClient(auth=auth, timeout=timeout, verify=verify_tls)
-        wsdl_http = httpx.Client(auth=auth, timeout=timeout, verify=verify_tls)
+        http = httpx.AsyncClient(auth=auth, timeout=timeout_seconds, verify=verify_tls)
+        wsdl_http = httpx.Client(auth=auth, timeout=timeout_seconds, verify=verify_tls)
         try:
-            transport = AsyncTransport(client=http, wsdl_client=wsdl_http)
+            transport = AsyncTransport(client=http, wsdl_client=wsdl_http)  # type: ignore[no-untyped-call]
             # AsyncTransport resets the headers; the WSDL needs a session of its own.
             transport.wsdl_client.headers[SESSION_HEADER] = "start"
             client = await asyncio.to_thread(
@@ -74,7 +74,7 @@ class SoapMikoCrmApi:
             await http.aclose()
             raise _translate(exc, url) from exc
         finally:
-            wsdl_http.close()
+            await asyncio.to_thread(wsdl_http.close)
         # Bind to `url`: behind NAT the WSDL's soap:address names a host we cannot
         # reach. Not `create_service`: on AsyncClient it returns a sync proxy.
         try:
@@ -84,7 +84,8 @@ class SoapMikoCrmApi:
             raise OneCProtocolError(
                 f"WSDL has no binding {BINDING}", endpoint=url
             ) from None
-        return cls(http, AsyncServiceProxy(client, binding, address=url), url)
+        proxy = AsyncServiceProxy(client, binding, address=url)  # type: ignore[no-untyped-call]
+        return cls(http, proxy, url)
 
     async def __aenter__(self) -> Self:
         return self

@@ -1,1 +1,1 @@
-"""Contact ownership refresh (seed 000): `contact_refresh` and `contact_refresh_operative`."""
+"""Contact ownership refresh (seed 000): the full and the operative job."""

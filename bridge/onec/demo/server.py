@@ -1,4 +1,4 @@
-"""An aiohttp server that answers like a 1C publication (`/<base>/odata/…`, `/<base>/ws/…`).
+"""An aiohttp server that answers like a 1C publication (`/<base>/odata/`, `/ws/`).
 
 What it reproduces, from the platform documentation (17.4) and the incumbent's SOAP
 contract: `$metadata` (EDMX v3, namespace `StandardODATA`, container `EnterpriseV8`),
@@ -105,12 +105,11 @@ class DemoOneC:
         if scheme.lower() != "basic":
             return False
         try:
-            user, _, password = base64.b64decode(encoded).decode().partition(":")
+            given = base64.b64decode(encoded, validate=True)
         except ValueError:
             return False
-        return secrets.compare_digest(
-            f"{user}:{password}", f"{self.username}:{self.password}"
-        )
+        expected = f"{self.username}:{self.password}".encode()
+        return secrets.compare_digest(given, expected)
 
     async def _metadata(self, request: web.Request) -> web.Response:
         return web.Response(
@@ -250,50 +249,57 @@ class DemoOneC:
         return users
 
 
+EDMX_NS = "http://schemas.microsoft.com/ado/2007/06/edmx"
+EDM_NS = "http://schemas.microsoft.com/ado/2009/11/edm"
+META_NS = "http://schemas.microsoft.com/ado/2007/08/dataservices/metadata"
+
+
 def metadata_document() -> str:
     """`$metadata` of the demo base, in the shape of 1C's (see the УТ 11 excerpt)."""
     types: list[str] = []
     sets: list[str] = []
     for name, (props, parts) in data.SCHEMA.items():
-        body = [
-            f'<Property Name="{p}" Type="{t}" Nullable="{str(p != "Ref_Key").lower()}"/>'
-            for p, t in props
-        ]
+        body = [_prop(p, t, nullable=p != "Ref_Key") for p, t in props]
         for part, row in parts:
             row_type = f"{name}_{part}_RowType"
-            body.append(
-                f'<Property Name="{part}" Type="Collection(StandardODATA.{row_type})" Nullable="true"/>'
-            )
-            row_props = "".join(
-                f'<Property Name="{p}" Type="{t}" Nullable="true"/>' for p, t in row
-            )
+            body.append(_prop(part, f"Collection(StandardODATA.{row_type})"))
+            row_props = "".join(_prop(p, t) for p, t in row)
             types.append(f'<ComplexType Name="{row_type}">{row_props}</ComplexType>')
-            keyed = (
-                '<Property Name="Ref_Key" Type="Edm.Guid" Nullable="false"/>'
-                + row_props
-            )
-            types.append(
-                f'<EntityType Name="{name}_{part}"><Key><PropertyRef Name="Ref_Key"/>'
-                f'<PropertyRef Name="LineNumber"/></Key>{keyed}</EntityType>'
-            )
-            sets.append(
-                f'<EntitySet Name="{name}_{part}" EntityType="StandardODATA.{name}_{part}"/>'
-            )
-        types.append(
-            f'<EntityType Name="{name}"><Key><PropertyRef Name="Ref_Key"/></Key>{"".join(body)}</EntityType>'
-        )
-        sets.append(f'<EntitySet Name="{name}" EntityType="StandardODATA.{name}"/>')
+            keys = _key("Ref_Key", "LineNumber")
+            keyed = _prop("Ref_Key", "Edm.Guid", nullable=False) + row_props
+            types.append(_entity_type(f"{name}_{part}", keys + keyed))
+            sets.append(_entity_set(f"{name}_{part}"))
+        types.append(_entity_type(name, _key("Ref_Key") + "".join(body)))
+        sets.append(_entity_set(name))
     return (
         "<?xml version='1.0' encoding='UTF-8'?>"
-        '<edmx:Edmx xmlns:edmx="http://schemas.microsoft.com/ado/2007/06/edmx" Version="1.0">'
-        '<edmx:DataServices xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" '
+        f'<edmx:Edmx xmlns:edmx="{EDMX_NS}" Version="1.0">'
+        f'<edmx:DataServices xmlns:m="{META_NS}" '
         'm:DataServiceVersion="3.0" m:MaxDataServiceVersion="3.0">'
-        '<Schema xmlns="http://schemas.microsoft.com/ado/2009/11/edm" Namespace="StandardODATA">'
+        f'<Schema xmlns="{EDM_NS}" Namespace="StandardODATA">'
         + "".join(types)
         + '<EntityContainer Name="EnterpriseV8" m:IsDefaultEntityContainer="true">'
         + "".join(sets)
         + "</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>"
     )
+
+
+def _prop(name: str, edm_type: str, *, nullable: bool = True) -> str:
+    flag = "true" if nullable else "false"
+    return f'<Property Name="{name}" Type="{edm_type}" Nullable="{flag}"/>'
+
+
+def _key(*names: str) -> str:
+    refs = "".join(f'<PropertyRef Name="{n}"/>' for n in names)
+    return f"<Key>{refs}</Key>"
+
+
+def _entity_type(name: str, body: str) -> str:
+    return f'<EntityType Name="{name}">{body}</EntityType>'
+
+
+def _entity_set(name: str) -> str:
+    return f'<EntitySet Name="{name}" EntityType="StandardODATA.{name}"/>'
 
 
 def _wants_json(request: web.Request) -> bool:
