@@ -132,7 +132,7 @@ class IndexBuilder:
                     ContactOwnerRow.entity == entity
                 )
             )
-            return dict(rows.tuples().all())
+            return {ref: version for ref, version in rows.all()}  # noqa: C416
 
     async def _store(
         self,
