@@ -8,9 +8,11 @@ answering from the last build.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,6 +45,7 @@ class ContactIndex:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._snapshot = _EMPTY
+        self._swapped = asyncio.Condition()
 
     @property
     def size(self) -> int:
@@ -107,6 +110,13 @@ class ContactIndex:
             now,
         )
         log.info("contact index: %d numbers of %d owners", self.size, len(owners))
+        async with self._swapped:
+            self._swapped.notify_all()
+
+    async def wait_for(self, predicate: Callable[[ContactIndex], bool]) -> None:
+        """Until a load leaves the index in the wanted state (callers bound it)."""
+        async with self._swapped:
+            await self._swapped.wait_for(lambda: predicate(self))
 
 
 def _owners(rows: list[tuple[str, ...]]) -> dict[tuple[str, str], ContactOwner]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -34,7 +35,7 @@ async def loaded(db: Database) -> ContactIndex:
     return index
 
 
-def with_number(base: Infobase, entity_set: str) -> dict:
+def with_number(base: Infobase, entity_set: str) -> dict[str, Any]:
     return next(
         e
         for e in base.sets[entity_set]
@@ -53,7 +54,9 @@ async def test_first_build_reads_every_owner_and_counts_malformed(db, onec):
     assert index.size > 0
 
 
-@pytest.mark.parametrize("form", ["+7 ({0}) {1}-{2}-{3}", "8{0}{1}{2}{3}", "7{0}{1}{2}{3}"])
+@pytest.mark.parametrize(
+    "form", ["+7 ({0}) {1}-{2}-{3}", "8{0}{1}{2}{3}", "7{0}{1}{2}{3}"]
+)
 async def test_lookup_answers_any_format_of_a_number(db, onec, form):
     await build(db, onec)
     index = await loaded(db)
@@ -77,7 +80,9 @@ async def test_contact_person_shows_with_its_company(db, onec):
     owner = next(o for o in match.owners if o.ref == person["Ref_Key"])
     assert owner.parent_presentation == company["Description"]
     if match.owners[0] is owner:
-        assert match.display_name == f"{person['Description']} ({company['Description']})"
+        assert (
+            match.display_name == f"{person['Description']} ({company['Description']})"
+        )
 
 
 async def test_unknown_and_internal_numbers_have_no_match(db, onec):
@@ -102,7 +107,9 @@ async def test_second_build_reads_only_what_changed(db, onec):
     index = await loaded(db)
     assert index.match("+74950001122") is not None
     old_match = index.match(old)
-    assert old_match is None or company["Ref_Key"] not in [o.ref for o in old_match.owners]
+    assert old_match is None or company["Ref_Key"] not in [
+        o.ref for o in old_match.owners
+    ]
 
 
 async def test_objects_gone_from_1c_leave_the_index(db, onec):
@@ -154,11 +161,11 @@ async def test_partners_are_read_when_enabled(db, onec):
     onec.infobase.sets["Catalog_Партнеры"].append(partner)
     onec.infobase.next_version()
 
-    await build(
-        db, onec, partners=PhoneOwners(enabled=True, entity="Catalog_Партнеры")
-    )
+    await build(db, onec, partners=PhoneOwners(enabled=True, entity="Catalog_Партнеры"))
 
-    match = (await loaded(db)).match(partner["КонтактнаяИнформация"][0]["НомерТелефона"])
+    match = (await loaded(db)).match(
+        partner["КонтактнаяИнформация"][0]["НомерТелефона"]
+    )
     assert match is not None
     assert "Catalog_Партнеры" in [o.entity for o in match.owners]
 

@@ -26,7 +26,10 @@ async def test_metadata_is_the_v3_document_of_the_publication(onec: RunningOneC)
         text = await client.metadata()
     assert 'Namespace="StandardODATA"' in text
     assert 'EntityContainer Name="EnterpriseV8"' in text
-    assert "Collection(StandardODATA.Catalog_Контрагенты_КонтактнаяИнформация_RowType)" in text
+    assert (
+        "Collection(StandardODATA.Catalog_Контрагенты_КонтактнаяИнформация_RowType)"
+        in text
+    )
 
 
 async def test_filtered_select_returns_only_matching_fields(onec: RunningOneC):
@@ -37,7 +40,9 @@ async def test_filtered_select_returns_only_matching_fields(onec: RunningOneC):
     )
     async with onec.client() as client:
         rows = await client.get(COUNTERPARTIES, query)
-    assert rows == [{"Ref_Key": target["Ref_Key"], "Description": target["Description"]}]
+    assert rows == [
+        {"Ref_Key": target["Ref_Key"], "Description": target["Description"]}
+    ]
 
 
 async def test_tabular_parts_arrive_as_collections(onec: RunningOneC):

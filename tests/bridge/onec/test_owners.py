@@ -71,9 +71,7 @@ def test_other_contact_kinds_and_duplicates_are_ignored():
 
 
 def test_contact_person_keeps_its_counterparty():
-    record = owner_record(
-        entity(Owner_Key=PARENT), CONFIG.contact_persons, INFO
-    )
+    record = owner_record(entity(Owner_Key=PARENT), CONFIG.contact_persons, INFO)
     assert record.parent_ref == PARENT
     assert record.entity == "Catalog_КонтактныеЛица"
 

@@ -30,7 +30,9 @@ async def test_call_event_reaches_1c_with_subject_and_json(onec):
     event = {"state": "Calling", "from": {"number": "79161234567"}, "call_id": "1.2"}
     async with await connect(onec) as api:
         client: MikoCrmApi = api
-        await client.call_event(CALL_EVENT_SUBJECT, json.dumps(event, ensure_ascii=False))
+        await client.call_event(
+            CALL_EVENT_SUBJECT, json.dumps(event, ensure_ascii=False)
+        )
     async with asyncio.timeout(5):
         events = await onec.fake.wait_events(1)
     assert events == [(CALL_EVENT_SUBJECT, json.dumps(event, ensure_ascii=False))]

@@ -140,9 +140,7 @@ async def test_wrong_password_fails_with_a_clear_message(db, onec):
 async def test_many_records_are_written_in_batches(db, onec):
     refresh = refresher(db, onec)
     ((_, number),) = known_numbers(onec, 1)
-    refresh.calls = journal = MemoryJournal(
-        [(i, NOW, number, "") for i in range(2500)]
-    )
+    refresh.calls = journal = MemoryJournal([(i, NOW, number, "") for i in range(2500)])
 
     report = await refresh.run(NOW - timedelta(days=1))
 
