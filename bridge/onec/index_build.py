@@ -24,10 +24,13 @@ from bridge.onec.config import OneCConfig, PhoneOwners
 from bridge.onec.models import ContactOwnerRow, ContactPhoneRow
 from bridge.onec.odata import ODataClient
 from bridge.onec.owners import OwnerRecord, owner_record, owners_query, versions_query
+from bridge.storage.base import Base
 from bridge.storage.database import Database
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_OWNERS = Base.metadata.tables[ContactOwnerRow.__tablename__]
+_PHONES = Base.metadata.tables[ContactPhoneRow.__tablename__]
 # Objects fetched per `or` filter; 1C's URL length limit is the bound.
 CHANGED_BATCH = 40
 # Rows per INSERT/DELETE statement (SQLite allows 32766 bound parameters).
@@ -155,10 +158,11 @@ class IndexBuilder:
         async with self._db.session() as session, session.begin():
             if not fresh:  # a first build has nothing to replace
                 await _delete_owners(session, owners.entity, [r.ref for r in records])
+            # Core inserts: the ORM's bulk path costs more than the rows themselves.
             for chunk in _chunks(owner_rows, WRITE_BATCH):
-                await session.execute(insert(ContactOwnerRow), chunk)
+                await session.execute(insert(_OWNERS), chunk)
             for phones in _chunks(phone_rows, WRITE_BATCH):
-                await session.execute(insert(ContactPhoneRow), phones)
+                await session.execute(insert(_PHONES), phones)
         report.changed += len(records)
         report.numbers += len(phone_rows)
         report.malformed += sum(r.malformed for r in records)

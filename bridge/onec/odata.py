@@ -10,6 +10,8 @@ into a retry storm.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import ssl
@@ -111,16 +113,30 @@ class ODataClient:
     ) -> AsyncIterator[list[Entity]]:
         """Page with `$skip`/`$top`; 1C has no server-driven paging (no nextLink).
 
-        The query must have a stable `$orderby`, or rows may move between pages.
+        The next page is requested while the caller works on this one, so 1C's
+        time and ours overlap. The query must have a stable `$orderby`, or rows
+        may move between pages.
         """
         skip = 0
-        while True:
-            rows = await self.get(entity_set, query.page(skip, page_size))
-            if rows:
-                yield rows
-            if len(rows) < page_size:
-                return
-            skip += len(rows)
+        ahead = asyncio.ensure_future(self.get(entity_set, query.page(0, page_size)))
+        try:
+            while True:
+                rows = await ahead
+                more = len(rows) >= page_size
+                if more:
+                    skip += len(rows)
+                    ahead = asyncio.ensure_future(
+                        self.get(entity_set, query.page(skip, page_size))
+                    )
+                if rows:
+                    yield rows
+                if not more:
+                    return
+        finally:
+            if not ahead.done():
+                ahead.cancel()
+                with contextlib.suppress(asyncio.CancelledError, OneCError):
+                    await ahead
 
     async def metadata(self) -> str:
         """The `$metadata` document (for `check` and diagnostics, not for mapping)."""

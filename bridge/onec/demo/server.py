@@ -16,6 +16,7 @@ import asyncio
 import base64
 import functools
 import json
+import re
 import secrets
 from dataclasses import dataclass, field
 from importlib import resources
@@ -42,6 +43,7 @@ CODE_BAD_URL = "6"
 CODE_TYPE_NOT_FOUND = "8"
 CODE_NOT_FOUND = "9"
 CODE_OPTIONS = "14"
+_REF_EQ = re.compile(r"Ref_Key eq guid'([0-9a-fA-F-]{36})'")
 
 
 @dataclass
@@ -321,7 +323,12 @@ def _split_key(resource: str) -> tuple[str, str | None]:
 
 
 def _filtered_sorted(rows: list[Entity], text: str, order: str) -> list[Entity]:
-    if text:
+    refs = _refs_only(text)
+    if refs is not None:
+        # 1C answers a filter on the key from its primary-key index, not a scan.
+        wanted = set(refs)
+        rows = [r for r in rows if r["Ref_Key"] in wanted]
+    elif text:
         predicate = parse(text)
         rows = [r for r in rows if predicate(r)]
     for key, descending in reversed(_orderby(order)):
@@ -329,6 +336,17 @@ def _filtered_sorted(rows: list[Entity], text: str, order: str) -> list[Entity]:
             rows, key=functools.partial(_sort_key, name=key), reverse=descending
         )
     return rows
+
+
+def _refs_only(text: str) -> list[str] | None:
+    """The references of a `Ref_Key eq guid'…' or …` filter, else None."""
+    if not text:
+        return None
+    parts = [p.strip().strip("()") for p in text.split(" or ")]
+    matches = [_REF_EQ.fullmatch(p) for p in parts]
+    if not all(matches):
+        return None
+    return [m.group(1).lower() for m in matches if m]
 
 
 def _orderby(text: str) -> list[tuple[str, bool]]:
