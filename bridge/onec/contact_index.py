@@ -24,9 +24,9 @@ from bridge.phone_numbers import PhoneNumber, normalize
 from bridge.storage.database import Database
 
 log = logging.getLogger(__name__)
-# Journal numbers repeat a lot; normalizing each distinct one once keeps a pass
-# over a million records within seconds.
-_NORMALIZE_CACHE = 200_000
+# Callers ask about the same numbers again and again (a client calls back, the PBX
+# and 1C ask about one call); the cache keeps those lookups at dict speed.
+_NORMALIZE_CACHE = 50_000
 _normalize = functools.lru_cache(maxsize=_NORMALIZE_CACHE)(normalize)
 
 

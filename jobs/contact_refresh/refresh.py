@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bridge.contacts import ContactMatch
 from bridge.onec.contact_index import ContactIndex
 from bridge.onec.errors import OneCAuthError, OneCError
 from bridge.onec.index_build import BuildReport
@@ -88,9 +89,15 @@ async def fill_owners(
 ) -> FillReport:
     report = FillReport()
     batch: list[Ownership] = []
+    # Journal numbers repeat (regular clients call often); each distinct text is
+    # normalized once per run. Dropped with the run, so memory stays bounded.
+    seen: dict[str, ContactMatch | None] = {}
     async for call in calls.unowned(since):
         report.examined += 1
-        match = index.match(call.number)
+        if call.number in seen:
+            match = seen[call.number]
+        else:
+            match = seen[call.number] = index.match(call.number)
         if match is None:
             report.unknown += 1
             continue

@@ -1,4 +1,4 @@
-"""The "+7 and ten digits" shortcut of `normalize` answers exactly what phonenumbers does."""
+"""The "+7 and ten digits" shortcut of `normalize` agrees with phonenumbers."""
 
 from __future__ import annotations
 
