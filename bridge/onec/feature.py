@@ -71,13 +71,14 @@ def odata_client(config: OneCConfig) -> ODataClient:
 
 
 def _index_refresh(core: Core, index: ContactIndex, state: BuildState) -> IndexRefresh:
+    one_at_a_time = asyncio.Lock()  # the first build and a job run may overlap
+    config = core.config.onec
+
     async def refresh(now: datetime) -> BuildReport:
         state.last_attempt = now
         try:
-            async with odata_client(core.config.onec) as client:
-                report = await IndexBuilder(core.db, client, core.config.onec).build(
-                    now
-                )
+            async with one_at_a_time, odata_client(config) as client:
+                report = await IndexBuilder(core.db, client, config).build(now)
         except OneCError as exc:
             state.last_error = str(exc)
             raise

@@ -54,6 +54,8 @@ class Faults:
     # SOAP needs a 1C session: a cookie, or `IBSession: start` to open one.
     require_session: bool = True
     bom: bool = False
+    # While set and not yet released, requests hang (a 1C stuck in a long lock).
+    hang: asyncio.Event | None = None
 
 
 @dataclass
@@ -90,6 +92,8 @@ class DemoOneC:
     @web.middleware
     async def _gate(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests += 1
+        if self.faults.hang is not None:
+            await self.faults.hang.wait()
         if self.faults.down:
             return web.Response(status=503, text="Сервис недоступен")
         if self.faults.fail_next:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import pytest
@@ -16,7 +17,7 @@ from bridge.onec.errors import (
 )
 from bridge.onec.literals import Query
 from bridge.onec.odata import ODataClient
-from tests.fakes.onec import NO_WAIT, RunningOneC
+from tests.fakes.onec import NO_WAIT, PASSWORD, USERNAME, RunningOneC
 
 BY_REF = Query(select=["Ref_Key", "Description"], orderby=["Ref_Key"])
 
@@ -125,3 +126,16 @@ async def test_an_answer_that_is_not_odata_json_is_a_protocol_error(onec: Runnin
     async with onec.client() as client:
         with pytest.raises(OneCProtocolError, match="not JSON"):
             await client._get_json("$metadata", Query())
+
+
+async def test_a_hanging_1c_times_out_as_unavailable(onec: RunningOneC):
+    onec.fake.faults.hang = release = asyncio.Event()
+    client = ODataClient(
+        onec.odata_url, username=USERNAME, password=PASSWORD, timeout=0.2, retry=NO_WAIT
+    )
+    try:
+        async with client:
+            with pytest.raises(OneCUnavailable, match="TimeoutError"):
+                await client.get(COUNTERPARTIES)
+    finally:
+        release.set()
