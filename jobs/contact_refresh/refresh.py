@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bridge.contacts import ContactMatch
 from bridge.onec.contact_index import ContactIndex
@@ -28,7 +28,7 @@ OPERATIVE_JOB = "contact_refresh_operative"
 WINDOWS = {FULL_JOB: timedelta(days=90), OPERATIVE_JOB: timedelta(days=5)}
 OWNER_BATCH = 1000
 
-# Builds the index from 1C and returns what changed; None when 1C is not set up.
+# Brings the index up to date from 1C and says what changed; raises OneCError.
 IndexRefresh = Callable[[datetime], Awaitable[BuildReport]]
 
 
@@ -53,7 +53,7 @@ class ContactRefresh:
     index: ContactIndex
     refresh_index: IndexRefresh | None = None
     calls: UnownedCalls | None = None
-    now: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def body(self, job_id: str) -> Callable[[JobContext], Awaitable[JobReport]]:
         window = WINDOWS[job_id]
