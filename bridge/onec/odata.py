@@ -181,6 +181,12 @@ class ODataClient:
             async with self._session.get(url, ssl=self._ssl) as resp:
                 raw = await resp.read()
                 status = resp.status
+        except aiohttp.ClientConnectorCertificateError as exc:
+            raise OneCUnavailable(
+                "1C's TLS certificate is not trusted (install its CA; "
+                "onec.verify_tls = false only for a test server)",
+                endpoint=what,
+            ) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise OneCUnavailable(
                 f"1C OData unreachable: {type(exc).__name__}", endpoint=what
