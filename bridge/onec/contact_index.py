@@ -86,8 +86,8 @@ class ContactIndex:
                     ContactOwnerRow.parent_ref,
                 ).where(ContactOwnerRow.deleted.is_(False))
             )
-            owners = _owners([tuple(r) for r in owner_rows])
-            phones = await session.execute(
+            owners = [tuple(r) for r in owner_rows]
+            phone_rows = await session.execute(
                 select(
                     ContactPhoneRow.entity,
                     ContactPhoneRow.ref,
@@ -95,21 +95,11 @@ class ContactIndex:
                     ContactPhoneRow.key10,
                 ).order_by(ContactPhoneRow.id)
             )
-            by_number: dict[str, list[ContactOwner]] = defaultdict(list)
-            by_key10: dict[str, list[ContactOwner]] = defaultdict(list)
-            for entity, ref, number, key10 in phones:
-                owner = owners.get((entity, ref))
-                if owner is None:
-                    continue
-                by_number[number].append(owner)
-                by_key10[key10].append(owner)
-        self._snapshot = _Snapshot(
-            {k: tuple(v) for k, v in by_number.items()},
-            {k: tuple(v) for k, v in by_key10.items()},
-            len(owners),
-            now,
-        )
-        log.info("contact index: %d numbers of %d owners", self.size, len(owners))
+            phones = [tuple(r) for r in phone_rows]
+        # Hundreds of thousands of rows: build off the event loop, which keeps
+        # serving lookups (from the old snapshot) and long-polls meanwhile.
+        self._snapshot = await asyncio.to_thread(_snapshot, owners, phones, now)
+        log.info("contact index: %d numbers of %d owners", self.size, self.owners)
         async with self._swapped:
             self._swapped.notify_all()
 
@@ -117,6 +107,25 @@ class ContactIndex:
         """Until a load leaves the index in the wanted state (callers bound it)."""
         async with self._swapped:
             await self._swapped.wait_for(lambda: predicate(self))
+
+
+def _snapshot(
+    owner_rows: list[tuple[str, ...]], phone_rows: list[tuple[str, ...]], now: datetime
+) -> _Snapshot:
+    owners = _owners(owner_rows)
+    by_number: dict[str, list[ContactOwner]] = defaultdict(list)
+    by_key10: dict[str, list[ContactOwner]] = defaultdict(list)
+    for entity, ref, number, key10 in phone_rows:
+        owner = owners.get((entity, ref))
+        if owner is not None:
+            by_number[number].append(owner)
+            by_key10[key10].append(owner)
+    return _Snapshot(
+        {k: tuple(v) for k, v in by_number.items()},
+        {k: tuple(v) for k, v in by_key10.items()},
+        len(owners),
+        now,
+    )
 
 
 def _owners(rows: list[tuple[str, ...]]) -> dict[tuple[str, str], ContactOwner]:

@@ -94,6 +94,10 @@ class _Parser:
         self.pos += 1
         return tok
 
+    def at(self, text: str) -> bool:
+        tok = self.peek()
+        return tok is not None and tok.text == text
+
     def keyword(self, word: str) -> bool:
         tok = self.peek()
         if tok is not None and tok.kind == "name" and tok.text == word:
@@ -143,7 +147,7 @@ class _Parser:
     def call(self, name: str) -> Getter:
         self.take("(")
         args = [self.expr()]
-        while self.peek() is not None and self.peek().text == ",":  # type: ignore[union-attr]
+        while self.at(","):
             self.take(",")
             args.append(self.expr())
         self.take(")")
