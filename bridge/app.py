@@ -17,6 +17,7 @@ from bridge.health import ComponentStatus, State, StatusProvider
 from bridge.http.edge import count_requests, setup_edge
 from bridge.http.middleware import error_middleware, request_id_middleware
 from bridge.longpoll import contact_feature
+from bridge.onec import feature as onec_feature
 from jobs import feature as jobs
 from jobs.routing_table import feature as routing_table
 from pbx.asterisk import feature as asterisk
@@ -28,6 +29,8 @@ CORE = web.AppKey("core", Core)
 Feature = Callable[[web.Application, Core], None]
 
 FEATURES: tuple[Feature, ...] = (
+    # First: sets core.contacts, which the features below read.
+    onec_feature.setup,
     contact_feature.setup,
     asterisk.setup,
     vpbx.setup,

@@ -21,6 +21,11 @@ DEFAULT_REGION = "RU"
 MAX_EXTENSION_DIGITS = 6
 _SIP_URI = re.compile(r"^(?:sips?|tel):([^@;]+)", re.IGNORECASE)
 _DIGITS = re.compile(r"\D+")
+# "+7" and ten digits, plainly written: always a possible number of zone 7 (RU/KZ
+# numbers are ten digits long), so phonenumbers would return it unchanged. Seen in
+# most 1C contact rows and PBX logs; skipping the parse makes index builds and
+# journal passes several times faster. Tested equal to phonenumbers' answer.
+_PLUS7_PLAIN = re.compile(r"\+7(?:[\s()-]*\d){10}")
 
 
 class NumberKind(enum.StrEnum):
@@ -94,6 +99,8 @@ def _e164(text: str, region: str) -> str | None:
     if not text.startswith("+") and len(digits) == 11 and digits[0] == "7":
         candidates.insert(0, "+" + digits)
     for candidate in candidates:
+        if _PLUS7_PLAIN.fullmatch(candidate):
+            return "+" + _DIGITS.sub("", candidate)
         try:
             parsed = phonenumbers.parse(candidate, region)
         except phonenumbers.NumberParseException:

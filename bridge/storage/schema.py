@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+import bridge.onec.models
 import bridge.storage.models
 import jobs.models
 import jobs.routing_table.models
@@ -15,6 +16,7 @@ from bridge.storage.base import Base
 
 MODEL_MODULES = (
     bridge.storage.models,
+    bridge.onec.models,
     jobs.models,
     jobs.routing_table.models,
     tts_cache.models,

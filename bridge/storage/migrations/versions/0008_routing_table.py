@@ -1,7 +1,7 @@
 """routing table: per-day contributions, ranked entries, source checkpoints
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-22
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import bridge.storage.base
 
 revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0005"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
