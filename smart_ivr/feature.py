@@ -8,12 +8,15 @@ from aiohttp import web
 
 from bridge.config import Config
 from bridge.core import Core
+from jobs.routing_table.feature import ROUTING_JOB
 from jobs.routing_table.store import RoutingStore
 from smart_ivr.availability import Availability
 from smart_ivr.employees import ExtensionEmployees
-from smart_ivr.http import ADMIN_TOKEN, IVR_SERVICE, add_routes
+from smart_ivr.http import ADMIN_TOKEN, IVR_SERVICE, PROMPT_DIR, add_routes
+from smart_ivr.prompts import CachedPrompts, PreWarm
 from smart_ivr.router import IvrRouter
 from smart_ivr.service import IvrService, IvrSettings
+from tts_cache.http import TTS
 
 
 def settings(config: Config) -> IvrSettings:
@@ -36,17 +39,26 @@ def availability(config: Config) -> Availability:
 
 
 def setup(app: web.Application, core: Core) -> None:
+    """Needs the TTS cache and the routing job set up before it (`FEATURES`)."""
+    config = core.config
+    cache = app[TTS]
+    employees = ExtensionEmployees()
     service = IvrService(
-        settings(core.config),
+        settings(config),
         RoutingStore(core.db),
-        ExtensionEmployees(),
-        availability(core.config),
+        employees,
+        availability(config),
         core.clock,
         core.metrics,
         contacts=core.contacts,
         states=core.pbx.extension_states if core.pbx is not None else None,
+        tts=CachedPrompts(cache, config.ivr.deadline_seconds),
+    )
+    app[ROUTING_JOB].prewarm = PreWarm(
+        core.db, cache, employees, config.ivr.phrases(), config.ivr.max_entries
     )
     app[IVR_SERVICE] = service
     app[ADMIN_TOKEN] = core.admin_token
+    app[PROMPT_DIR] = cache.directory
     core.router = IvrRouter(service)
     add_routes(app, core.openapi)

@@ -12,6 +12,7 @@ from jobs.routing_table.job import DocumentSource, RoutingTableJob
 from jobs.routing_table.store import RoutingStore
 
 JOB_ID = "routing_table"
+ROUTING_JOB = web.AppKey("routing_table_job", RoutingTableJob)
 
 
 def setup(
@@ -35,4 +36,5 @@ def setup(
             return JobReport.not_configured("no document source (the call journal)")
         return await job(context)
 
+    app[ROUTING_JOB] = job
     core.job_bodies[JOB_ID] = body

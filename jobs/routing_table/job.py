@@ -55,7 +55,8 @@ class RoutingTableJob:
         self._types = types
         self._clock = clock
         self._inactive = inactive
-        self._prewarm = prewarm
+        # Set by the smart IVR once the TTS cache exists (features start in order).
+        self.prewarm = prewarm
         self._last_run: datetime | None = None
         self._last_inactive: frozenset[str] | None = None
 
@@ -74,7 +75,7 @@ class RoutingTableJob:
             entries = await self._store.recompute(touched, self._types, now, inactive)
             ranked = len(touched)
         self._last_run, self._last_inactive = now, inactive
-        phrases = await self._prewarm() if self._prewarm else 0
+        phrases = await self.prewarm() if self.prewarm else 0
         counters = {
             "documents": documents,
             "clients_ranked": ranked,

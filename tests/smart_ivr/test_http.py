@@ -10,10 +10,17 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bridge.config import Config
 from jobs.base import JobContext, JobOutcome
 from jobs.routing_table.ranking import Interaction
 from jobs.routing_table.store import RoutingStore
-from tests.conftest import ADMIN_TOKEN, RunningService
+from tests.conftest import ADMIN_TOKEN, RunningService, make_config
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    """A cold prompt is synthesized for real by espeak; give a loaded machine time."""
+    return make_config(tmp_path, ivr={"deadline_seconds": 10})
 
 
 async def seed(service: RunningService) -> None:

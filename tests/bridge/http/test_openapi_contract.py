@@ -126,6 +126,21 @@ async def exercise_ivr(ctx: Context) -> None:
         assert (await c.call("GET", path, params={"number": "1"})).status == 401
         long = await c.call("GET", path, params={"number": "9" * 65}, token=admin)
         assert long.status == 400
+    prompts = "/api/v1/ivr/prompts/{name}"
+    gone = await c.call("GET", prompts, path_params={"name": "none.wav"})
+    assert gone.status == 404
+    said = await c.call(
+        "POST", "/api/v1/tts/synthesize", json_body={"text": "Да"}, token=admin
+    )
+    assert said.status == 200
+    cache = ctx.service.core.config.tts.cache_path(
+        ctx.service.core.config.storage.data_dir
+    )
+    stored = next(p for p in cache.rglob("*") if p.is_file())
+    found = await c.call(
+        "GET", prompts, path_params={"name": stored.relative_to(cache).as_posix()}
+    )
+    assert found.status == 200
 
 
 # -- Rostelecom webhooks (pbx/vpbx) ---------------------------------------------
