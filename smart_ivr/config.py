@@ -60,6 +60,9 @@ class IvrConfig(Section):
     default_destination: str = ""
     emergency_destination: str = ""
     last_resort_destination: str = "0"
+    # The dialplan context destinations are checked in (DIALPLAN_EXISTS) and
+    # dialled from; MikoPBX and FreePBX call it "internal" / "from-internal".
+    dialplan_context: str = Field(default="internal", pattern=r"^[\w-]+$")
     # How many times the menu is played when the caller keys nothing valid.
     attempts: int = Field(default=3, ge=1, le=10)
     digit_timeout_ms: int = Field(default=3000, ge=500, le=30_000)

@@ -9,7 +9,7 @@ does not resolve goes to the configured last resort instead of hanging up.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from smart_ivr.menu import Menu
@@ -51,7 +51,7 @@ class Dialogue:
         timeout_ms: int,
         max_digits: int,
         last_resort: str,
-        resolves: Callable[[str], bool],
+        resolves: Callable[[str], Awaitable[bool]],
     ) -> None:
         self._menu = menu
         self._prompt = prompt
@@ -62,22 +62,24 @@ class Dialogue:
         self._resolves = resolves
         self._attempt = 0
 
-    def start(self) -> Action:
+    async def start(self) -> Action:
         if self._prompt is None:
-            return self._route(self._menu.destinations.emergency, RouteReason.EMERGENCY)
+            destination = self._menu.destinations.emergency
+            return await self._route(destination, RouteReason.EMERGENCY)
         return self._collect()
 
-    def on_keys(self, keys: str) -> Action:
+    async def on_keys(self, keys: str) -> Action:
         """After a Collect: the keys pressed ("" for none, or a timeout)."""
         keys = keys.strip()
         if keys:
-            chosen = self._menu.destination_for(keys) or (
-                keys if self._resolves(keys) else None
-            )
+            chosen = self._menu.destination_for(keys)
+            if chosen is None and await self._resolves(keys):
+                chosen = keys
             if chosen is not None:
-                return self._route(chosen, RouteReason.CHOSEN)
+                return await self._route(chosen, RouteReason.CHOSEN)
         if self._attempt >= self._attempts:
-            return self._route(self._menu.destinations.default, RouteReason.NO_CHOICE)
+            destination = self._menu.destinations.default
+            return await self._route(destination, RouteReason.NO_CHOICE)
         return self._collect()
 
     def _collect(self) -> Collect:
@@ -85,8 +87,8 @@ class Dialogue:
         self._attempt += 1
         return Collect(self._prompt, self._timeout_ms, self._max_digits, self._attempt)
 
-    def _route(self, destination: str, reason: RouteReason) -> Route:
-        if destination and self._resolves(destination):
+    async def _route(self, destination: str, reason: RouteReason) -> Route:
+        if destination and await self._resolves(destination):
             return Route(destination, reason)
         return Route(self._last_resort, RouteReason.LAST_RESORT)
 

@@ -10,6 +10,8 @@ from bridge.config import Config
 from bridge.core import Core
 from jobs.routing_table.feature import ROUTING_JOB
 from jobs.routing_table.store import RoutingStore
+from pbx.asterisk.feature import AGI
+from smart_ivr.agi_hook import HOOK, SmartIvrHook
 from smart_ivr.availability import Availability
 from smart_ivr.employees import ExtensionEmployees
 from smart_ivr.http import ADMIN_TOKEN, IVR_SERVICE, PROMPT_DIR, add_routes
@@ -61,4 +63,6 @@ def setup(app: web.Application, core: Core) -> None:
     app[ADMIN_TOKEN] = core.admin_token
     app[PROMPT_DIR] = cache.directory
     core.router = IvrRouter(service)
+    if AGI in app:
+        app[AGI].register(HOOK, SmartIvrHook(service, config.ivr))
     add_routes(app, core.openapi)

@@ -18,6 +18,7 @@ from bridge.core import Core
 from pbx.asterisk.agi_protocol import (
     OK,
     AgiProtocolError,
+    AgiReply,
     AgiRequest,
     parse_env,
     parse_reply,
@@ -47,12 +48,16 @@ class AgiSession:
 
     async def command(self, line: bytes) -> int:
         """Send one command; its `result=` (raises on an error reply or hangup)."""
+        return (await self.reply(line)).result
+
+    async def reply(self, line: bytes) -> AgiReply:
+        """Send one command; its whole reply (raises on an error reply or hangup)."""
         self._writer.write(line)
         await self._writer.drain()
         reply = parse_reply((await self._reader.readline()).decode("utf-8", "replace"))
         if reply.code != OK:
             raise AgiProtocolError(f"AGI command failed: {reply.code} {reply.data}")
-        return reply.result
+        return reply
 
 
 Hook = Callable[[AgiSession], Awaitable[None]]
@@ -67,6 +72,10 @@ class AgiServer:
             CALLER_NAME_HOOK: self._caller_name,
             "": self._caller_name,
         }
+
+    def register(self, name: str, hook: Hook) -> None:
+        """Serve `agi://host:port/<name>` with `hook` (other features add theirs)."""
+        self._hooks[name] = hook
 
     @property
     def address(self) -> tuple[str, int]:

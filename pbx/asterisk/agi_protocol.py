@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 OK = 200
 _REPLY = re.compile(r"^(\d{3})(?:[ -](.*))?$")
 _RESULT = re.compile(r"result=(-?\d+)(?:\s+\((.*)\))?")
+# GET DATA answers the keys pressed as text ("0123", or nothing on a timeout).
+_RAW_RESULT = re.compile(r"result=(\S*)")
 HANGUP_LINE = "HANGUP"
 
 
@@ -53,6 +55,7 @@ class AgiReply:
     code: int
     result: int = 0
     data: str = ""
+    raw: str = ""  # the result as sent, for digit strings
 
 
 def parse_env(lines: Iterable[str]) -> AgiRequest:
@@ -73,10 +76,12 @@ def parse_reply(line: str) -> AgiReply:
     if match is None:
         raise AgiProtocolError(f"not an AGI reply: {line[:80]!r}")
     code, rest = int(match.group(1)), match.group(2) or ""
+    raw_match = _RAW_RESULT.search(rest)
+    raw = raw_match.group(1) if raw_match else ""
     result = _RESULT.search(rest)
     if result is None:
-        return AgiReply(code, data=rest)
-    return AgiReply(code, int(result.group(1)), result.group(2) or "")
+        return AgiReply(code, data=rest, raw=raw)
+    return AgiReply(code, int(result.group(1)), result.group(2) or "", raw)
 
 
 def quote(value: str) -> str:

@@ -18,6 +18,10 @@ MENU = Menu(
 )
 
 
+async def known(destination: str) -> bool:
+    return destination in KNOWN
+
+
 def dialogue(
     menu: Menu = MENU, prompt: str | None = "/var/tb/p1", **kw: object
 ) -> Dialogue:
@@ -26,45 +30,50 @@ def dialogue(
         "timeout_ms": 3000,
         "max_digits": 3,
         "last_resort": "0",
-        "resolves": lambda d: d in KNOWN,
+        "resolves": known,
     }
     options.update(kw)
     return Dialogue(menu, prompt, **options)  # type: ignore[arg-type]
 
 
-def test_a_menu_digit_routes_to_that_employee() -> None:
+async def test_a_menu_digit_routes_to_that_employee() -> None:
     d = dialogue()
-    first = d.start()
+    first = await d.start()
     assert first == Collect("/var/tb/p1", 3000, 3, 1)
-    assert d.on_keys("2") == Route("202", RouteReason.CHOSEN)
+    assert await d.on_keys("2") == Route("202", RouteReason.CHOSEN)
 
 
-def test_a_full_extension_that_exists_is_accepted() -> None:
+async def test_a_full_extension_that_exists_is_accepted() -> None:
     d = dialogue()
-    d.start()
-    assert d.on_keys("203") == Route("203", RouteReason.CHOSEN)
+    await d.start()
+    assert await d.on_keys("203") == Route("203", RouteReason.CHOSEN)
 
 
-def test_silence_repeats_then_goes_to_the_default() -> None:
+async def test_silence_repeats_then_goes_to_the_default() -> None:
     d = dialogue()
-    actions = [d.start(), d.on_keys(""), d.on_keys(""), d.on_keys("")]
+    actions = [
+        await d.start(),
+        await d.on_keys(""),
+        await d.on_keys(""),
+        await d.on_keys(""),
+    ]
     assert [a.attempt for a in actions[:3] if isinstance(a, Collect)] == [1, 2, 3]
     assert actions[3] == Route("100", RouteReason.NO_CHOICE)
 
 
-def test_invalid_keys_use_up_attempts_too() -> None:
+async def test_invalid_keys_use_up_attempts_too() -> None:
     d = dialogue()
-    d.start()
-    assert isinstance(d.on_keys("7"), Collect)
-    assert isinstance(d.on_keys("555"), Collect)
-    assert d.on_keys("9") == Route("100", RouteReason.NO_CHOICE)
+    await d.start()
+    assert isinstance(await d.on_keys("7"), Collect)
+    assert isinstance(await d.on_keys("555"), Collect)
+    assert await d.on_keys("9") == Route("100", RouteReason.NO_CHOICE)
 
 
-def test_no_prompt_means_emergency_at_once() -> None:
-    assert dialogue(prompt=None).start() == Route("999", RouteReason.EMERGENCY)
+async def test_no_prompt_means_emergency_at_once() -> None:
+    assert (await dialogue(prompt=None).start()) == Route("999", RouteReason.EMERGENCY)
 
 
-def test_an_unresolvable_destination_goes_to_the_last_resort() -> None:
+async def test_an_unresolvable_destination_goes_to_the_last_resort() -> None:
     broken = Menu(
         MENU.number,
         False,
@@ -73,11 +82,11 @@ def test_an_unresolvable_destination_goes_to_the_last_resort() -> None:
         Destinations(default="404", emergency="405"),
     )
     d = dialogue(menu=broken)
-    d.start()
-    d.on_keys("")
-    d.on_keys("")
-    assert d.on_keys("") == Route("0", RouteReason.LAST_RESORT)
-    assert dialogue(menu=broken, prompt=None).start() == Route(
+    await d.start()
+    await d.on_keys("")
+    await d.on_keys("")
+    assert await d.on_keys("") == Route("0", RouteReason.LAST_RESORT)
+    assert (await dialogue(menu=broken, prompt=None).start()) == Route(
         "0", RouteReason.LAST_RESORT
     )
 

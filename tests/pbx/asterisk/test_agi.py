@@ -137,9 +137,11 @@ def test_parse_env_and_script_name() -> None:
 @pytest.mark.parametrize(
     ("line", "reply"),
     [
-        ("200 result=1", AgiReply(200, 1, "")),
-        ("200 result=-1", AgiReply(200, -1, "")),
-        ("200 result=1 (timeout)", AgiReply(200, 1, "timeout")),
+        ("200 result=1", AgiReply(200, 1, "", "1")),
+        ("200 result=-1", AgiReply(200, -1, "", "-1")),
+        ("200 result=1 (timeout)", AgiReply(200, 1, "timeout", "1")),
+        ("200 result=0201", AgiReply(200, 201, "", "0201")),
+        ("200 result= (timeout)", AgiReply(200, 0, "result= (timeout)", "")),
         (
             "510 Invalid or unknown command",
             AgiReply(510, 0, "Invalid or unknown command"),
