@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -90,7 +90,9 @@ class Asterisk:
 
 
 @pytest.fixture
-async def agi(tmp_path: Path) -> AsyncIterator:
+async def agi(
+    tmp_path: Path,
+) -> AsyncIterator[Callable[[Prompts], Awaitable[AgiServer]]]:
     config = make_config(
         tmp_path,
         ivr={
