@@ -1,0 +1,153 @@
+"""Writing the journal: idempotent inserts and the owner updates the contact jobs use.
+
+Inserts are `ON CONFLICT DO NOTHING` on (source, leg_key), so re-reading any window
+of a source inserts nothing twice; both SQLite and PostgreSQL support it natively.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bridge.contacts import ContactMatch
+from bridge.journal.legs import JournalLeg
+from bridge.journal.models import CallLeg, RejectedCdrRow
+
+# SQLite allows 32766 bound parameters per statement; a leg binds about 30.
+INSERT_CHUNK = 900
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    reason: str
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    ref: str
+    entity: str
+    name: str
+
+    @classmethod
+    def from_match(cls, match: ContactMatch | None) -> Owner | None:
+        if match is None or not match.owners:
+            return None
+        first = match.owners[0]
+        return cls(first.ref, first.entity, match.display_name)
+
+
+def _insert(conn: AsyncConnection, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """The dialect's INSERT, which knows ON CONFLICT (both engines have it)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def leg_row(leg: JournalLeg, owner: Owner | None = None) -> dict[str, Any]:
+    row = asdict(leg)
+    row["direction"] = leg.direction.value
+    row["status"] = leg.status.value
+    row["raw"] = json.dumps(leg.raw, ensure_ascii=False, default=str)
+    row["owner_ref"] = owner.ref if owner else None
+    row["owner_entity"] = owner.entity if owner else None
+    row["owner_name"] = owner.name if owner else None
+    return row
+
+
+async def insert_legs(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert rows built by `leg_row`; returns how many were new."""
+    inserted = 0
+    table = CallLeg.__table__
+    for start in range(0, len(rows), INSERT_CHUNK):
+        chunk = rows[start : start + INSERT_CHUNK]
+        stmt = (
+            _insert(conn, table)
+            .values(list(chunk))
+            .on_conflict_do_nothing()
+            # rowcount is unreliable for multi-row inserts on psycopg; RETURNING
+            # counts exactly the rows that were new.
+            .returning(table.c.id)
+        )
+        result = await conn.execute(stmt)
+        inserted += len(result.all())
+    return inserted
+
+
+async def insert_rejects(
+    conn: AsyncConnection, source: str, rejects: Iterable[Rejected], now: datetime
+) -> int:
+    rows = []
+    for rejected in rejects:
+        raw = json.dumps(rejected.raw, ensure_ascii=False, sort_keys=True, default=str)
+        digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()
+        rows.append(
+            {
+                "source": source,
+                "row_hash": digest,
+                "reason": rejected.reason[:512],
+                "raw": raw,
+                "rejected_at": now,
+            }
+        )
+    if not rows:
+        return 0
+    table = RejectedCdrRow.__table__
+    stmt = (
+        _insert(conn, table).values(rows).on_conflict_do_nothing().returning(table.c.id)
+    )
+    return len((await conn.execute(stmt)).all())
+
+
+async def existing_keys(
+    conn: AsyncConnection, source: str, keys: Iterable[str]
+) -> set[str]:
+    wanted = list(set(keys))
+    found: set[str] = set()
+    for start in range(0, len(wanted), INSERT_CHUNK):
+        chunk = wanted[start : start + INSERT_CHUNK]
+        result = await conn.execute(
+            select(CallLeg.leg_key).where(
+                CallLeg.source == source, CallLeg.leg_key.in_(chunk)
+            )
+        )
+        found.update(result.scalars())
+    return found
+
+
+async def numbers_without_owner(conn: AsyncConnection, limit: int = 1000) -> list[str]:
+    """External numbers on journal legs that have no owner yet (indexed).
+
+    The contact refresh jobs call this, look the numbers up and hand the answers
+    to `set_owner`.
+    """
+    result = await conn.execute(
+        select(CallLeg.external_number)
+        .where(CallLeg.owner_ref.is_(None), CallLeg.external_number != "")
+        .group_by(CallLeg.external_number)
+        .order_by(func.max(CallLeg.started_at).desc())
+        .limit(limit)
+    )
+    return list(result.scalars())
+
+
+async def set_owner(conn: AsyncConnection, number: str, owner: Owner | None) -> int:
+    """Set (or clear, with None) the owner of every leg with this external number."""
+    result = await conn.execute(
+        update(CallLeg)
+        .where(CallLeg.external_number == number)
+        .values(
+            owner_ref=owner.ref if owner else None,
+            owner_entity=owner.entity if owner else None,
+            owner_name=owner.name if owner else None,
+        )
+    )
+    return max(result.rowcount, 0)
