@@ -24,6 +24,7 @@ NO_ANSWER: Final = "NO ANSWER"
 _APP_LEGS: Final = frozenset(
     {"playback", "background", "voicemail", "read", "waitexten", "queue", "agi"}
 )
+_DIRECTIONS: Final = frozenset(d.value for d in Direction)
 _RECORDING_EXT: Final = (".wav", ".mp3", ".gsm", ".ogg", ".webm", ".wav49")
 _PEER = re.compile(
     r"^(?:PJSIP|SIP|IAX2|Local|DAHDI)/(\d{1,6})(?:[-@;/]|$)", re.IGNORECASE
@@ -68,10 +69,16 @@ def _map(row: SourceRow, source: str, zone: tzinfo) -> JournalLeg:
     dst = normalize(f.get("dst", ""))
     src_ext = _extension(src, f.get("channel", ""))
     dst_ext = _extension(dst, f.get("dstchannel", ""))
-    direction = _direction(src, src_ext, dst)
+    # Sources that state the direction and the user (Rostelecom) are believed.
+    hint = f.get("direction", "")
+    direction = (
+        Direction(hint) if hint in _DIRECTIONS else _direction(src, src_ext, dst)
+    )
     disposition = f.get("disposition", "").strip().upper()
-    employee = dst_ext if direction is Direction.INCOMING else src_ext
-    by_person = bool(dst_ext) and f.get("lastapp", "").lower() not in _APP_LEGS
+    employee = f.get("employee", "")[:32] or (
+        dst_ext if direction is Direction.INCOMING else src_ext
+    )
+    by_person = bool(employee) and f.get("lastapp", "").lower() not in _APP_LEGS
     picked_up = disposition == ANSWERED and billsec > 0
     # An incoming leg only the IVR or queue answered was not answered by anyone.
     answered = picked_up and (by_person or direction is not Direction.INCOMING)

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, select
+from sqlalchemy import Column, Connection, MetaData, Table, Text, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -24,7 +24,8 @@ from jobs.cdr_loader.records import ALIASES, Batch, SourceRow, as_text, standard
 from jobs.cdr_loader.sources.base import SourceUnavailable
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
-_TEXT_TIME = "%Y-%m-%d %H:%M:%S.%f"
+# A bound in the PBX's text layout; sorts before any fraction of that second.
+_TEXT_TIME = "%Y-%m-%d %H:%M:%S"
 
 
 class SqlTableSource:
@@ -95,9 +96,7 @@ class SqlTableSource:
     async def _reflect(self, engine: AsyncEngine) -> tuple[Table, dict[str, str]]:
         try:
             async with engine.connect() as conn:
-                table = await conn.run_sync(
-                    lambda sync: Table(self.table_name, MetaData(), autoload_with=sync)
-                )
+                table = await conn.run_sync(self._load_table)
         except SQLAlchemyError as exc:
             raise SourceUnavailable(f"table {self.table_name}: {_why(exc)}") from None
         by_lower = {c.name.lower(): c.name for c in table.columns}
@@ -110,6 +109,25 @@ class SqlTableSource:
         if "start" not in names:
             raise SourceUnavailable(f"table {self.table_name} has no calldate/start")
         return table, names
+
+    def _load_table(self, sync: Connection) -> Table:
+        table = Table(self.table_name, MetaData(), autoload_with=sync)
+        if sync.dialect.name != "sqlite":
+            return table
+        # SQLite keeps times as whatever text the PBX wrote ("09:00:00" or
+        # "09:00:00.000"); compare that text, never SQLAlchemy's own rendering.
+        start = next(
+            (c.name for c in table.columns if c.name.lower() in ALIASES["start"]), None
+        )
+        if start is None:
+            return table
+        return Table(
+            self.table_name,
+            MetaData(),
+            Column(start, Text),
+            autoload_with=sync,
+            extend_existing=True,
+        )
 
     async def _fetch(self, engine: AsyncEngine, stmt: Any) -> list[dict[str, Any]]:
         try:
