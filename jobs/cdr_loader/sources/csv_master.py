@@ -91,7 +91,11 @@ class MasterCsvSource:
 
     async def _lines(self, start: int) -> AsyncIterator[tuple[int, SourceRow]]:
         position = start
-        skip_partial = start > 0
+        # Starting mid-line (after the overlap step back) skips that fragment;
+        # starting right after a newline (the cursor itself) skips nothing.
+        skip_partial = (
+            start > 0 and await asyncio.to_thread(self._read, start - 1, 1) != b"\n"
+        )
         pending = b""
         while True:
             chunk = await asyncio.to_thread(self._read, position, _CHUNK)

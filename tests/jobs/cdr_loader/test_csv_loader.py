@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +15,7 @@ from sqlalchemy import delete, func, select
 
 from bridge.clock import FakeClock
 from bridge.journal.models import CallLeg, RejectedCdrRow
+from bridge.storage import migrate
 from bridge.storage.database import Database
 from jobs.base import JobContext, JobOutcome
 from jobs.cdr_loader.loader import HISTORY_UPDATED, CdrLoader, GapCheck
@@ -174,3 +178,38 @@ async def test_gap_check_backfills_rows_the_journal_lacks(
     # Not due again within the hour.
     again = await loader(db, source, gap_check=gaps)(CTX)
     assert "gap_checks" not in again.counters
+
+
+async def test_sigkill_mid_run_then_rerun_gives_the_same_rows(
+    tmp_path: Path, sqlite_db: Database
+) -> None:
+    """A real process killed with SIGKILL while loading; the re-run completes it."""
+    path = tmp_path / "Master.csv"
+    path.write_text(master_csv(list(day(T0, 50))), encoding="utf-8")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'killed.db'}"
+    killed_db = Database(url)
+    await migrate.upgrade(killed_db)
+    marker = tmp_path / "hanging"
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.jobs.cdr_loader.kill_target",
+        url, str(path), str(marker),
+    )  # fmt: skip
+    exited = asyncio.ensure_future(child.wait())
+    try:
+        async with asyncio.timeout(30):
+            while not marker.exists():  # across a process boundary: poll
+                done, _ = await asyncio.wait([exited], timeout=0.05)
+                if done:
+                    raise AssertionError(f"loader exited {child.returncode}")
+    finally:
+        if child.returncode is None:
+            child.send_signal(signal.SIGKILL)
+        await exited
+    try:
+        assert len(await journal(killed_db)) == 24
+        source = MasterCsvSource(path, batch_size=8, zone=MSK)
+        await loader(killed_db, source)(CTX)
+        await loader(sqlite_db, source)(CTX)
+        assert await journal(killed_db) == await journal(sqlite_db)
+    finally:
+        await killed_db.dispose()
