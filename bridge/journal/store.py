@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -21,8 +21,9 @@ from bridge.contacts import ContactMatch
 from bridge.journal.legs import JournalLeg
 from bridge.journal.models import CallLeg, RejectedCdrRow
 
-# SQLite allows 32766 bound parameters per statement; a leg binds about 30.
+# Keys per IN (...) lookup: well under SQLite's bound-parameter limit.
 INSERT_CHUNK = 900
+_LEG_FIELDS = tuple(f.name for f in fields(JournalLeg))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,7 @@ def _insert(conn: AsyncConnection, table: Any) -> postgresql.Insert | sqlite.Ins
 
 
 def leg_row(leg: JournalLeg, owner: Owner | None = None) -> dict[str, Any]:
-    row = asdict(leg)
+    row = {name: getattr(leg, name) for name in _LEG_FIELDS}
     row["direction"] = leg.direction.value
     row["status"] = leg.status.value
     row["raw"] = json.dumps(leg.raw, ensure_ascii=False, default=str)
@@ -65,21 +66,15 @@ def leg_row(leg: JournalLeg, owner: Owner | None = None) -> dict[str, Any]:
 
 async def insert_legs(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> int:
     """Insert rows built by `leg_row`; returns how many were new."""
-    inserted = 0
+    if not rows:
+        return 0
     table = CallLeg.__table__
-    for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = rows[start : start + INSERT_CHUNK]
-        stmt = (
-            _insert(conn, table)
-            .values(list(chunk))
-            .on_conflict_do_nothing()
-            # rowcount is unreliable for multi-row inserts on psycopg; RETURNING
-            # counts exactly the rows that were new.
-            .returning(table.c.id)
-        )
-        result = await conn.execute(stmt)
-        inserted += len(result.all())
-    return inserted
+    # One statement, executed for many parameter sets: SQLAlchemy batches it as
+    # multi-row VALUES ("insertmanyvalues") without compiling each batch anew.
+    # rowcount is unreliable here on psycopg; RETURNING counts the new rows.
+    stmt = _insert(conn, table).on_conflict_do_nothing().returning(table.c.id)
+    result = await conn.execute(stmt, list(rows))
+    return len(result.all())
 
 
 async def insert_rejects(

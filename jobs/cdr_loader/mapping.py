@@ -6,6 +6,7 @@ reason; the loader stores it and loads the rest of the batch.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -15,7 +16,9 @@ from typing import Final
 from bridge.call_events import Direction
 from bridge.journal.legs import CallStatus, JournalLeg
 from bridge.journal.store import Rejected
-from bridge.phone_numbers import NumberKind, PhoneNumber, normalize, number_type
+from bridge.phone_numbers import NumberKind, NumberType, PhoneNumber
+from bridge.phone_numbers import normalize as _normalize
+from bridge.phone_numbers import number_type as _number_type
 from jobs.cdr_loader.records import SourceRow
 
 ANSWERED: Final = "ANSWERED"
@@ -35,6 +38,17 @@ _TIME_FORMATS: Final = (
     "%d.%m.%Y %H:%M:%S",
     "%d.%m.%Y %H:%M",
 )
+
+
+# The same clients and extensions recur all day; phonenumbers is the costly part
+# of mapping a row, so its answers are remembered (pure functions, bounded cache).
+_CACHE_SIZE: Final = 65_536
+normalize = functools.lru_cache(maxsize=_CACHE_SIZE)(_normalize)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def number_type(number: PhoneNumber) -> NumberType:
+    return _number_type(number)
 
 
 class RowError(ValueError):

@@ -80,14 +80,19 @@ def transfer_chain(start: datetime, base: int = 1700000000) -> list[dict[str, st
 
 
 def day(
-    start: datetime, calls: int, *, seed_base: int = 1700000000
+    start: datetime,
+    calls: int,
+    *,
+    seed_base: int = 1700000000,
+    clients: int = 9_000_000,
 ) -> Iterator[dict[str, str]]:
-    """Calls 3 s apart: incoming answered, missed, outgoing, internal in turn."""
+    """Calls 3 s apart: incoming answered, missed, outgoing, internal in turn,
+    with external numbers drawn in turn from a pool of `clients`."""
     for i in range(calls):
         t = start + timedelta(seconds=3 * i)
         uid = f"{seed_base + i}.{i}"
         ext = str(200 + i % 50)
-        client = f"7916{1000000 + i % 9_000_000:07d}"
+        client = f"7916{1000000 + i % clients:07d}"
         kind = i % 4
         if kind == 0:
             yield cdr(start=t, src=client, dst=ext, channel=f"PJSIP/trunk-{i:08x}",
