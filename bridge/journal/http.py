@@ -6,7 +6,6 @@ refused. Every parameter is checked here and a bad one is a 400 naming it.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from bridge.http.openapi import query_param
 from bridge.journal import export, query, recordings
 from bridge.journal.models import CallLeg
 from bridge.journal.query import CallFilter
-from bridge.journal.stats import Bucket, GroupBy, summarize, tally
+from bridge.journal.stats import Bucket, GroupBy, Tallies, summarize
 from bridge.longpoll.consumer_auth import ConsumerKind
 from bridge.phone_numbers import NumberKind, PhoneNumber, normalize
 
@@ -215,18 +214,22 @@ class JournalApi:
             CallLeg.direction, CallLeg.status, CallLeg.answered, CallLeg.employee,
             CallLeg.talk_seconds, CallLeg.wait_seconds, CallLeg.number_type,
         )  # fmt: skip
-        calls: dict[str, list[Any]] = defaultdict(list)
-        async with self.core.db.engine.connect() as conn:
-            result = await conn.stream(
-                select(*cols).where(
-                    CallLeg.started_at >= since, CallLeg.started_at < until
-                )
-            )
-            async for row in result:
-                calls[row.linkedid].append(row)
-        tallies = tally(
-            (summarize(legs) for legs in calls.values()), bucket, self.zone, group_by
+        tallies = Tallies(bucket, self.zone, group_by)
+        # Ordered by call, so only one call's legs are in memory at a time.
+        stmt = (
+            select(*cols)
+            .where(CallLeg.started_at >= since, CallLeg.started_at < until)
+            .order_by(CallLeg.linkedid)
         )
+        legs: list[Any] = []
+        async with self.core.db.engine.connect() as conn:
+            async for row in await conn.stream(stmt):
+                if legs and row.linkedid != legs[0].linkedid:
+                    tallies.add(summarize(legs))
+                    legs = []
+                legs.append(row)
+        if legs:
+            tallies.add(summarize(legs))
         body = StatsOut(
             since=since,
             until=until,
@@ -234,7 +237,7 @@ class JournalApi:
             group_by=group_by.value if group_by else None,
             rows=[
                 StatsRow(start=start, group=group, **t.as_dict())
-                for (start, group), t in tallies.items()
+                for (start, group), t in tallies.sorted()
             ],
         )
         return web.json_response(body.model_dump(mode="json"))

@@ -7,7 +7,7 @@ leg, with the facts of `summarize`. Pure: the HTTP layer feeds it journal rows.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
@@ -121,17 +121,22 @@ class Tally:
         }
 
 
-def tally(
-    calls: Iterable[CallSummary], bucket: Bucket, zone: tzinfo, by: GroupBy | None
-) -> dict[tuple[datetime, str], Tally]:
-    out: dict[tuple[datetime, str], Tally] = {}
-    for call in calls:
-        key = (
-            bucket_start(call.started_at, bucket, zone),
-            call.group(by) if by else "",
-        )
-        out.setdefault(key, Tally()).add(call)
-    return dict(sorted(out.items()))
+class Tallies:
+    """Tallies per (bucket start, group), filled one call at a time."""
+
+    def __init__(self, bucket: Bucket, zone: tzinfo, by: GroupBy | None) -> None:
+        self.bucket = bucket
+        self.zone = zone
+        self.by = by
+        self._tallies: dict[tuple[datetime, str], Tally] = {}
+
+    def add(self, call: CallSummary) -> None:
+        start = bucket_start(call.started_at, self.bucket, self.zone)
+        key = (start, call.group(self.by) if self.by else "")
+        self._tallies.setdefault(key, Tally()).add(call)
+
+    def sorted(self) -> list[tuple[tuple[datetime, str], Tally]]:
+        return sorted(self._tallies.items())
 
 
 def _share(part: int, whole: int, digits: int = 4) -> float:
