@@ -98,7 +98,7 @@ async def _insert_legs_sqlite(
         "ON CONFLICT (source, leg_key) DO NOTHING"
     )
     params = [tuple(_sqlite_value(row[n]) for n in names) for row in rows]
-    result = await conn.exec_driver_sql(sql, params)  # type: ignore[arg-type]
+    result = await conn.exec_driver_sql(sql, params)
     return max(result.rowcount, 0)
 
 
