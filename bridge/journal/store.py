@@ -24,7 +24,7 @@ from bridge.journal.models import CallLeg, RejectedCdrRow
 # Keys per IN (...) lookup: well under SQLite's bound-parameter limit.
 INSERT_CHUNK = 900
 _LEG_FIELDS = tuple(f.name for f in fields(JournalLeg))
-_SQLITE_COLUMNS = (*_LEG_FIELDS, "owner_ref", "owner_entity", "owner_name")
+_LEG_COLUMNS = (*_LEG_FIELDS, "owner_ref", "owner_entity", "owner_name")
 # How SQLAlchemy's SQLite DateTime stores values (so both paths read back alike).
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -68,36 +68,27 @@ def leg_row(leg: JournalLeg, owner: Owner | None = None) -> dict[str, Any]:
 
 
 async def insert_legs(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert rows built by `leg_row`; returns how many were new."""
+    """Insert rows built by `leg_row`; returns how many were new.
+
+    The driver's own executemany of one prepared statement (sqlite3; psycopg's
+    pipeline): SQLAlchemy's per-value bind processing was most of the load time.
+    Values are converted once here the way the column types store them
+    (`UtcDateTime`: naive UTC; on SQLite as SQLAlchemy's text form, so both paths
+    read back alike). Both drivers sum the changed rows of an executemany, and ON
+    CONFLICT DO NOTHING leaves duplicates out of that count.
+    """
     if not rows:
         return 0
-    if conn.dialect.name == "sqlite":
-        return await _insert_legs_sqlite(conn, rows)
-    table = CallLeg.__table__
-    # One statement, executed for many parameter sets: SQLAlchemy batches it as
-    # multi-row VALUES ("insertmanyvalues") without compiling each batch anew.
-    # rowcount is unreliable here on psycopg; RETURNING counts the new rows.
-    stmt = _insert(conn, table).on_conflict_do_nothing().returning(table.c.id)
-    result = await conn.execute(stmt, list(rows))
-    return len(result.all())
-
-
-async def _insert_legs_sqlite(
-    conn: AsyncConnection, rows: Sequence[dict[str, Any]]
-) -> int:
-    """SQLite fast path: the driver's own executemany of one prepared statement.
-
-    SQLAlchemy's per-row bind processing was most of the load time; here values are
-    converted once, the way the column types store them (`UtcDateTime`: naive UTC
-    text; booleans 0/1), and sqlite3 sums the changed rows for the count.
-    """
-    names = _SQLITE_COLUMNS
+    sqlite_ = conn.dialect.name == "sqlite"
+    names = _LEG_COLUMNS
+    mark = "?" if sqlite_ else "%s"
     sql = (
         f"INSERT INTO call_legs ({', '.join(names)}) "  # noqa: S608 - fixed names
-        f"VALUES ({', '.join('?' * len(names))}) "
+        f"VALUES ({', '.join([mark] * len(names))}) "
         "ON CONFLICT (source, leg_key) DO NOTHING"
     )
-    params = [tuple(_sqlite_value(row[n]) for n in names) for row in rows]
+    convert = _sqlite_value if sqlite_ else _pg_value
+    params = [tuple(convert(row[n]) for n in names) for row in rows]
     result = await conn.exec_driver_sql(sql, params)
     return max(result.rowcount, 0)
 
@@ -107,6 +98,12 @@ def _sqlite_value(value: Any) -> Any:
         return value.astimezone(UTC).strftime(_SQLITE_TIME)
     if isinstance(value, bool):
         return int(value)
+    return value
+
+
+def _pg_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 
