@@ -6,9 +6,9 @@ amaflags, uniqueid, userfield; with `newcdrcolumns=yes` (Asterisk 12+) followed 
 peeraccount, linkedid, sequence. The file has no header; the column count tells the
 layouts apart. Times are local wall time.
 
-The cursor is the byte offset after the last complete line: a line still being
-written is left for the next run, and a file shorter than the cursor (rotated) is
-read from the start.
+The cursor is `<inode>:<byte offset after the last complete line>`: a line still
+being written is left for the next run, and a rotated file (another inode) or a
+truncated one (shorter than the offset) is read from the start.
 """
 
 from __future__ import annotations
@@ -53,10 +53,10 @@ class MasterCsvSource:
         self.overlap_bytes = overlap_bytes
 
     async def batches(self, cursor: str | None) -> AsyncIterator[Batch]:
-        offset = int(cursor) if cursor and cursor.isdigit() else 0
-        size = await self._size()
+        inode, size = await self._stat()
+        offset = _offset(cursor, inode)
         if offset > size:
-            offset = 0  # rotated or truncated: the file is new
+            offset = 0  # truncated: the file is new
         start = max(0, offset - self.overlap_bytes)
         rows: list[SourceRow] = []
         position = start
@@ -64,10 +64,10 @@ class MasterCsvSource:
             rows.append(row)
             position = line_end
             if len(rows) >= self.batch_size:
-                yield Batch(rows, str(position))
+                yield Batch(rows, f"{inode}:{position}")
                 rows = []
-        if rows or position != offset:
-            yield Batch(rows, str(max(position, offset)))
+        if rows or position != offset or cursor != f"{inode}:{offset}":
+            yield Batch(rows, f"{inode}:{max(position, offset)}")
 
     async def window(
         self, since: datetime, until: datetime
@@ -83,11 +83,12 @@ class MasterCsvSource:
         if rows:
             yield rows
 
-    async def _size(self) -> int:
+    async def _stat(self) -> tuple[int, int]:
         try:
-            return (await asyncio.to_thread(self.path.stat)).st_size
+            stat = await asyncio.to_thread(self.path.stat)
         except OSError as exc:
             raise SourceUnavailable(f"{self.path}: {exc.strerror}") from None
+        return stat.st_ino, stat.st_size
 
     async def _lines(self, start: int) -> AsyncIterator[tuple[int, SourceRow]]:
         position = start
@@ -142,6 +143,16 @@ class MasterCsvSource:
         if len(values) not in (len(CLASSIC), len(NEW_COLUMNS)):
             error = f"expected 18 or 21 columns, got {len(values)}"
         return SourceRow(fields, {"line": text}, error)
+
+
+def _offset(cursor: str | None, inode: int) -> int:
+    """The byte offset to resume at; 0 when logrotate put a new file in place."""
+    if not cursor:
+        return 0
+    file_id, _, offset = cursor.rpartition(":")
+    if file_id and file_id != str(inode):
+        return 0
+    return int(offset) if offset.isdigit() else 0
 
 
 def started(row: SourceRow, zone: tzinfo) -> datetime | None:

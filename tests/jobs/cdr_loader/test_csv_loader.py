@@ -213,3 +213,18 @@ async def test_sigkill_mid_run_then_rerun_gives_the_same_rows(
         assert await journal(killed_db) == await journal(sqlite_db)
     finally:
         await killed_db.dispose()
+
+
+async def test_rotated_master_csv_is_read_from_the_start(
+    db: Database, tmp_path: Path
+) -> None:
+    """logrotate moves Master.csv away and Asterisk starts a new, longer file."""
+    path = tmp_path / "Master.csv"
+    path.write_text(master_csv(list(day(T0, 3))), encoding="utf-8")
+    job = loader(db, MasterCsvSource(path, zone=MSK))
+    assert (await job(CTX)).counters["inserted"] == 3
+    path.rename(tmp_path / "Master.csv.1")
+    later = T0 + timedelta(hours=1)
+    path.write_text(master_csv(list(day(later, 6, seed_base=42))), encoding="utf-8")
+    assert (await job(CTX)).counters["inserted"] == 6
+    assert len(await journal(db)) == 9
