@@ -19,6 +19,7 @@ from bridge.http.middleware import error_middleware, request_id_middleware
 from bridge.longpoll import contact_feature
 from bridge.onec import feature as onec_feature
 from jobs import feature as jobs
+from jobs.cdr_loader import feature as cdr_loader
 from jobs.routing_table import feature as routing_table
 from pbx.asterisk import feature as asterisk
 from pbx.vpbx import feature as vpbx
@@ -34,6 +35,7 @@ FEATURES: tuple[Feature, ...] = (
     contact_feature.setup,
     asterisk.setup,
     vpbx.setup,
+    cdr_loader.setup,
     tts_feature.setup,
     routing_table.setup,
     smart_ivr.setup,

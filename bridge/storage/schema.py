@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+import bridge.journal.models
 import bridge.onec.models
 import bridge.storage.models
 import jobs.models
@@ -17,6 +18,7 @@ from bridge.storage.base import Base
 MODEL_MODULES = (
     bridge.storage.models,
     bridge.onec.models,
+    bridge.journal.models,
     jobs.models,
     jobs.routing_table.models,
     tts_cache.models,

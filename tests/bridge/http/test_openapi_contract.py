@@ -254,7 +254,35 @@ async def exercise_jobs(ctx: Context) -> None:
     assert preview.status == 200
 
 
+# -- call journal (bridge/journal) ---------------------------------------------------
+
+
+async def exercise_journal(ctx: Context) -> None:
+    c, admin = ctx.client, ADMIN_TOKEN
+    listed = await c.call("GET", "/api/v1/calls", params={"q": "201"}, token=admin)
+    assert listed.status == 200
+    assert (await c.call("GET", "/api/v1/calls")).status == 401
+    bad = await c.call("GET", "/api/v1/calls", params={"direction": "up"}, token=admin)
+    assert bad.status == 400
+    csv = await c.call("GET", "/api/v1/calls/export", token=admin)
+    assert csv.status == 200
+    one = await c.call(
+        "GET", "/api/v1/calls/{linkedid}", path_params={"linkedid": "nope"}, token=admin
+    )
+    assert one.status == 404
+    recording = await c.call(
+        "GET", "/api/v1/calls/{id}/recording", path_params={"id": "1"}, token=admin
+    )
+    assert recording.status == 404
+    stats = "/api/v1/stats/calls"
+    assert (await c.call("GET", stats, token=admin)).status == 200
+    assert (
+        await c.call("GET", stats, params={"bucket": "year"}, token=admin)
+    ).status == 400
+
+
 EXERCISES: list[Exercise] = [
+    exercise_journal,
     exercise_jobs,
     exercise_contact_channel,
     exercise_ivr,

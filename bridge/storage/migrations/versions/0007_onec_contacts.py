@@ -1,7 +1,7 @@
 """1C contact index: phone owners and their numbers
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-22
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from bridge.storage.base import UtcDateTime
 
 revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0005"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

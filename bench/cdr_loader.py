@@ -1,0 +1,234 @@
+"""Call-journal benchmarks: CDR rows/s into SQLite and PostgreSQL, a 1,000-seat day,
+and the history query by number over a large journal.
+
+    .venv/bin/python -m bench.cdr_loader [--rows 200000] [--journal 1000000]
+        [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
+
+Prints medians. Rows are realistic Master.csv lines (tests' generator: incoming
+answered/missed, outgoing, internal). The load figure is end to end: read the file,
+parse, map (phonenumbers), insert with ON CONFLICT, commit the checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bridge.clock import FakeClock
+from bridge.journal import query, store
+from bridge.journal.legs import JournalLeg
+from bridge.journal.query import CallFilter
+from bridge.phone_numbers import normalize
+from bridge.storage import migrate
+from bridge.storage.database import Database
+from jobs.base import JobContext
+from jobs.cdr_loader import mapping
+from jobs.cdr_loader.loader import CdrLoader
+from jobs.cdr_loader.mapping import map_row
+from jobs.cdr_loader.records import SourceRow
+from jobs.cdr_loader.sources.csv_master import MasterCsvSource
+from tests.jobs.cdr_loader.cdr_data import day, master_csv
+
+MSK = ZoneInfo("Europe/Moscow")
+T0 = datetime(2026, 1, 5, 8, 0)
+NOW = datetime(2026, 1, 6, tzinfo=UTC)
+DAY_ROWS = 47_000
+# A day's callers are mostly repeat callers: 10,000 distinct external numbers.
+CLIENT_POOL = 10_000
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+QUERIES = 300
+
+
+async def open_db(kind: str, tmp: Path, pg_url: str) -> tuple[Database, str | None]:
+    if kind == "sqlite":
+        return Database(f"sqlite+aiosqlite:///{tmp / f'{uuid.uuid4().hex}.db'}"), None
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    await _admin(pg_url, f'CREATE SCHEMA "{schema}"')
+    return Database(pg_url, connect_args={"options": f"-csearch_path={schema}"}), schema
+
+
+async def _admin(pg_url: str, sql: str) -> None:
+    engine = create_async_engine(pg_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+async def load_once(kind: str, csv_path: Path, tmp: Path, pg_url: str) -> float:
+    db, schema = await open_db(kind, tmp, pg_url)
+    try:
+        await migrate.upgrade(db)
+        source = MasterCsvSource(csv_path, batch_size=5000, zone=MSK)
+        loader = CdrLoader(db, source, zone=MSK, clock=FakeClock(NOW))
+        cold()
+        started = time.perf_counter()
+        report = await loader(JobContext("cdr_loader", NOW))
+        elapsed = time.perf_counter() - started
+        assert report.counters["rejected"] == 0, report
+        return elapsed
+    finally:
+        await db.dispose()
+        if schema:
+            await _admin(pg_url, f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def cold() -> None:
+    """Forget parsed numbers: every measured run starts like a fresh process."""
+    mapping.normalize.cache_clear()
+    mapping.number_type.cache_clear()
+
+
+def mapping_rate(rows: list[dict[str, str]]) -> float:
+    cold()
+    started = time.perf_counter()
+    for row in rows:
+        map_row(SourceRow(row, row), "csv", MSK)
+    return len(rows) / (time.perf_counter() - started)
+
+
+async def fill_journal(db: Database, total: int) -> list[str]:
+    """`total` legs spread over a year: 20,000 clients, 300 extensions."""
+    template = [
+        leg
+        for row in day(T0, 4)
+        if isinstance(leg := map_row(SourceRow(row, row), "csv", MSK), JournalLeg)
+    ]
+    clients = [f"+7916{n:07d}" for n in random.sample(range(10**7), 20_000)]
+    rnd = random.Random(7)
+    chunk: list[dict[str, object]] = []
+    for i in range(total):
+        base = store.leg_row(template[i % 4])
+        client = clients[rnd.randrange(len(clients))]
+        ext = str(200 + rnd.randrange(300))
+        started = datetime(2025, 1, 6, tzinfo=UTC) + timedelta(
+            seconds=31 * i % 31_536_000
+        )
+        base.update(
+            leg_key=f"b{i}", linkedid=f"b{i}", started_at=started,
+            ended_at=started + timedelta(seconds=60), employee=ext,
+            external_number=client if i % 4 != 3 else "",
+            src_key=client[-10:] if i % 4 < 2 else ext,
+            dst_key=ext if i % 4 < 2 else (client[-10:] if i % 4 == 2 else "299"),
+            raw="{}",
+        )  # fmt: skip
+        chunk.append(base)
+        if len(chunk) == 20_000:
+            async with db.engine.begin() as conn:
+                await store.insert_legs(conn, chunk)
+            chunk = []
+    if chunk:
+        async with db.engine.begin() as conn:
+            await store.insert_legs(conn, chunk)
+    if not db.is_sqlite:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("ANALYZE call_legs"))
+    return clients
+
+
+async def query_latencies(db: Database, clients: list[str]) -> list[float]:
+    rnd = random.Random(11)
+    times: list[float] = []
+    async with db.engine.connect() as conn:
+        for _ in range(QUERIES):
+            number = normalize(clients[rnd.randrange(len(clients))])
+            flt = CallFilter(
+                since=datetime(2025, 1, 1, tzinfo=UTC),
+                until=datetime(2027, 1, 1, tzinfo=UTC),
+                numbers=(number,),
+            )
+            started = time.perf_counter()
+            await query.page(conn, flt, limit=100, offset=0)
+            times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def out(line: str) -> None:
+    print(line, flush=True)
+
+
+def p(values: list[float], q: float) -> float:
+    return sorted(values)[min(len(values) - 1, int(q * len(values)))]
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=200_000)
+    # Legs in the journal for the query figure; 0 skips it.
+    parser.add_argument("--journal", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pg", default=PG_URL)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        files = {}
+        for label, pool in (("pooled numbers", CLIENT_POOL), ("unique numbers", None)):
+            rows = list(day(T0, args.rows, clients=pool or 9_000_000))
+            path = tmp / f"{label.split()[0]}.csv"
+            path.write_text(master_csv(rows), encoding="utf-8")
+            day_path = tmp / f"{label.split()[0]}-day.csv"
+            day_path.write_text(master_csv(rows[:DAY_ROWS]), encoding="utf-8")
+            files[label] = (path, day_path)
+            rates = [mapping_rate(rows[:50_000]) for _ in range(args.repeat)]
+            out(f"mapping only, {label}: {statistics.median(rates):,.0f} rows/s")
+        for kind in ("sqlite", "postgresql"):
+            for label, (path, day_path) in files.items():
+                await load_figures(kind, label, path, day_path, tmp, args)
+        for kind in ("sqlite", "postgresql") if args.journal else ():
+            await query_figures(kind, tmp, args)
+
+
+async def load_figures(
+    kind: str,
+    label: str,
+    path: Path,
+    day_path: Path,
+    tmp: Path,
+    args: argparse.Namespace,
+) -> None:
+    loads = [await load_once(kind, path, tmp, args.pg) for _ in range(args.repeat)]
+    days = [await load_once(kind, day_path, tmp, args.pg) for _ in range(args.repeat)]
+    median = statistics.median(loads)
+    out(
+        f"{kind}, {label}: load {args.rows:,} rows: median {median:.2f} s"
+        f" = {args.rows / median:,.0f} rows/s"
+    )
+    out(
+        f"{kind}, {label}: 1,000-seat day ({DAY_ROWS:,} rows): "
+        f"median {statistics.median(days):.2f} s"
+    )
+
+
+async def query_figures(kind: str, tmp: Path, args: argparse.Namespace) -> None:
+    db, schema = await open_db(kind, tmp, args.pg)
+    try:
+        await migrate.upgrade(db)
+        started = time.perf_counter()
+        clients = await fill_journal(db, args.journal)
+        fill = time.perf_counter() - started
+        times = await query_latencies(db, clients)
+        out(
+            f"{kind}: history by number over {args.journal:,} legs "
+            f"(filled in {fill:.0f} s): p50 {p(times, 0.5):.1f} ms, "
+            f"p99 {p(times, 0.99):.1f} ms ({QUERIES} queries)"
+        )
+    finally:
+        await db.dispose()
+        if schema:
+            await _admin(args.pg, f'DROP SCHEMA "{schema}" CASCADE')
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

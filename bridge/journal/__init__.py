@@ -1,0 +1,1 @@
+"""The call journal: one record per leg, grouped under `linkedid` (PRODUCT §5)."""

@@ -1,0 +1,84 @@
+"""The call-journal feature: the history API and the `cdr_loader` job body."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from aiohttp import web
+
+from bridge.core import Core
+from bridge.journal.http import setup_journal_api
+from jobs.base import JobContext, JobReport
+from jobs.cdr_loader.config import CdrConfig
+from jobs.cdr_loader.loader import CdrLoader, GapCheck
+from jobs.cdr_loader.sources.base import CdrSource
+from jobs.cdr_loader.sources.csv_master import MasterCsvSource
+from jobs.cdr_loader.sources.mikopbx_rest import MikoPbxRestSource
+from jobs.cdr_loader.sources.sql_table import SqlTableSource
+
+JOB_ID = "cdr_loader"
+# Master.csv is append-only; re-reading a few lines is the cheap overlap.
+CSV_OVERLAP_BYTES = 4096
+
+
+def setup(app: web.Application, core: Core) -> None:
+    setup_journal_api(app, core)
+    core.job_bodies[JOB_ID] = job_body(core)
+
+
+def job_body(core: Core, source: CdrSource | None = None) -> CdrLoaderBody:
+    return CdrLoaderBody(core, source or build_source(core.config.cdr))
+
+
+class CdrLoaderBody:
+    """Reads `core.events`/`core.contacts` at run time: features set them later."""
+
+    def __init__(self, core: Core, source: CdrSource | None) -> None:
+        self.core = core
+        self.source = source
+
+    async def __call__(self, ctx: JobContext) -> JobReport:
+        if self.source is None:
+            return JobReport.not_configured("cdr.source")
+        cdr = self.core.config.cdr
+        loader = CdrLoader(
+            self.core.db,
+            self.source,
+            zone=cdr.zone,
+            clock=self.core.clock,
+            gap_check=GapCheck(
+                cdr.gap_check_hours, timedelta(minutes=cdr.gap_check_every_minutes)
+            ),
+            contacts=self.core.contacts,
+            events=self.core.events,
+        )
+        return await loader(ctx)
+
+
+def build_source(cdr: CdrConfig) -> CdrSource | None:
+    """The configured source; "vpbx" is wired where the Rostelecom client lives."""
+    if cdr.source == "csv":
+        return MasterCsvSource(
+            Path(cdr.path),
+            encoding=cdr.encoding,
+            batch_size=cdr.batch_size,
+            overlap_bytes=CSV_OVERLAP_BYTES,
+            zone=cdr.zone,
+        )
+    if cdr.source == "sql":
+        return SqlTableSource(
+            cdr.url,
+            cdr.table,
+            batch_size=cdr.batch_size,
+            overlap=timedelta(seconds=cdr.overlap_seconds),
+            zone=cdr.zone,
+        )
+    if cdr.source == "mikopbx":
+        return MikoPbxRestSource(
+            cdr.url,
+            limit=cdr.mikopbx_limit,
+            overlap_rows=cdr.overlap_rows,
+            timeout=cdr.request_timeout_seconds,
+        )
+    return None

@@ -1,0 +1,244 @@
+"""CDR row → journal leg: the pure decisions (direction, status, durations, key).
+
+No I/O here. A row that cannot become a leg comes back as `Rejected` with the
+reason; the loader stores it and loads the rest of the batch.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta, tzinfo
+from typing import Final
+
+from bridge.call_events import Direction
+from bridge.journal.legs import CallStatus, JournalLeg
+from bridge.journal.store import Rejected
+from bridge.phone_numbers import NumberKind, NumberType, PhoneNumber
+from bridge.phone_numbers import normalize as _normalize
+from bridge.phone_numbers import number_type as _number_type
+from jobs.cdr_loader.records import SourceRow
+
+ANSWERED: Final = "ANSWERED"
+NO_ANSWER: Final = "NO ANSWER"
+# Legs answered by one of these reached the PBX, not a person (IVR, queue music).
+_APP_LEGS: Final = frozenset(
+    {"playback", "background", "voicemail", "read", "waitexten", "queue", "agi"}
+)
+_DIRECTIONS: Final = frozenset(d.value for d in Direction)
+_RECORDING_EXT: Final = (".wav", ".mp3", ".gsm", ".ogg", ".webm", ".wav49")
+_PEER = re.compile(
+    r"^(?:PJSIP|SIP|IAX2|Local|DAHDI)/(\d{1,6})(?:[-@;/]|$)", re.IGNORECASE
+)
+_TIME_FORMATS: Final = (
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+)
+
+
+# The same clients and extensions recur all day; phonenumbers is the costly part
+# of mapping a row, so its answers are remembered (pure functions, bounded cache).
+_CACHE_SIZE: Final = 65_536
+normalize = functools.lru_cache(maxsize=_CACHE_SIZE)(_normalize)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def number_type(number: PhoneNumber) -> NumberType:
+    return _number_type(number)
+
+
+class RowError(ValueError):
+    """The row is malformed; the message says which field and why."""
+
+
+def map_row(row: SourceRow, source: str, zone: tzinfo) -> JournalLeg | Rejected:
+    try:
+        return _map(row, source, zone)
+    except RowError as exc:
+        return Rejected(str(exc), dict(row.raw))
+
+
+def _map(row: SourceRow, source: str, zone: tzinfo) -> JournalLeg:
+    if row.error:
+        raise RowError(row.error)
+    f = row.fields
+    started = parse_time(f.get("start", ""), zone, "start")
+    if started is None:
+        raise RowError("start: missing")
+    duration = _seconds(f.get("duration", ""), "duration")
+    billsec = _seconds(f.get("billsec", ""), "billsec")
+    answer_at = parse_time(f.get("answer", ""), zone, "answer")
+    ended = parse_time(f.get("end", ""), zone, "end")
+    if ended is None:
+        ended = started + timedelta(seconds=duration)
+    if ended < started:
+        raise RowError("end: before start")
+    if billsec > duration and duration:
+        raise RowError(f"billsec: {billsec} exceeds duration {duration}")
+    src = normalize(f.get("src", ""))
+    dst = normalize(f.get("dst", ""))
+    src_ext = _extension(src, f.get("channel", ""))
+    dst_ext = _extension(dst, f.get("dstchannel", ""))
+    # Sources that state the direction and the user (Rostelecom) are believed.
+    hint = f.get("direction", "")
+    direction = (
+        Direction(hint) if hint in _DIRECTIONS else _direction(src, src_ext, dst)
+    )
+    disposition = f.get("disposition", "").strip().upper()
+    employee = f.get("employee", "")[:32] or (
+        dst_ext if direction is Direction.INCOMING else src_ext
+    )
+    by_person = bool(employee) and f.get("lastapp", "").lower() not in _APP_LEGS
+    picked_up = disposition == ANSWERED and billsec > 0
+    # An incoming leg only the IVR or queue answered was not answered by anyone.
+    answered = picked_up and (by_person or direction is not Direction.INCOMING)
+    status = _status(direction, disposition, picked_up, by_person)
+    talk = billsec if answered else 0
+    external = _external_party(direction, src, dst)
+    return JournalLeg(
+        source=source,
+        leg_key=leg_key(row),
+        linkedid=f.get("linkedid") or f.get("uniqueid") or leg_key(row),
+        call_id=f.get("uniqueid", ""),
+        sequence=_int(f.get("sequence", ""), "sequence", default=0),
+        started_at=started,
+        answered_at=answer_at if answered else None,
+        ended_at=ended,
+        src_raw=f.get("src", "")[:128],
+        src_key=_match_key(src),
+        dst_raw=f.get("dst", "")[:128],
+        dst_key=_match_key(dst),
+        did=normalize(f.get("did", "")).canonical[:64],
+        direction=direction,
+        status=status,
+        answered=answered,
+        missed=direction is Direction.INCOMING and not answered,
+        employee=employee,
+        talk_seconds=talk,
+        wait_seconds=max(duration - billsec, 0) if answered else duration,
+        duration_seconds=duration,
+        recording=_recording(f) if answered else "",
+        number_type=number_type(external).value if external else "unknown",
+        external_number=external.canonical if external else "",
+        raw=dict(row.raw),
+    )
+
+
+def leg_key(row: SourceRow) -> str:
+    """Unique per leg and stable across re-reads of the same row."""
+    fields = row.fields
+    uniqueid = fields.get("uniqueid", "")
+    if fields.get("id_key"):
+        return fields["id_key"][:160]
+    if uniqueid and fields.get("sequence"):
+        return f"{uniqueid}#{fields['sequence']}"[:160]
+    # Older Asterisk: one uniqueid can log several rows (forked dials).
+    parts = "|".join(
+        fields.get(k, "") for k in ("start", "channel", "dstchannel", "dst", "src")
+    )
+    if not uniqueid:
+        parts = repr(sorted((str(k), str(v)) for k, v in row.raw.items()))
+    digest = hashlib.sha1(parts.encode("utf-8"), usedforsecurity=False).hexdigest()
+    return f"{uniqueid}#{digest[:16]}"[:160]
+
+
+def parse_time(text: str, zone: tzinfo, name: str) -> datetime | None:
+    """PBX timestamps: local wall time in `zone`, unless they carry an offset."""
+    value = text.strip()
+    if not value or value.startswith("0000-00-00"):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = _strptime(value, name)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed
+
+
+def _strptime(value: str, name: str) -> datetime:
+    for fmt in _TIME_FORMATS:
+        try:
+            return datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+    raise RowError(f"{name}: not a timestamp: {value[:40]!r}")
+
+
+def _seconds(text: str, name: str) -> int:
+    value = _int(text, name, default=0)
+    if value < 0:
+        raise RowError(f"{name}: negative")
+    return value
+
+
+def _int(text: str, name: str, *, default: int) -> int:
+    value = text.strip()
+    if not value:
+        return default
+    try:
+        return int(float(value))
+    except ValueError:
+        raise RowError(f"{name}: not a number: {value[:40]!r}") from None
+
+
+def _extension(number: PhoneNumber, channel: str) -> str:
+    if number.kind is NumberKind.INTERNAL:
+        return number.canonical
+    match = _PEER.match(channel.strip())
+    if match and number.kind is not NumberKind.EXTERNAL:
+        return match.group(1)
+    return ""
+
+
+def _direction(src: PhoneNumber, src_ext: str, dst: PhoneNumber) -> Direction:
+    if not src_ext:
+        return Direction.INCOMING
+    if dst.is_external:
+        return Direction.OUTGOING
+    return Direction.INTERNAL
+
+
+def _status(
+    direction: Direction, disposition: str, answered: bool, by_person: bool
+) -> CallStatus:
+    if direction is Direction.INCOMING:
+        if answered:
+            return CallStatus.ACCEPTED if by_person else CallStatus.LOST
+        if disposition in (NO_ANSWER, ANSWERED):
+            return CallStatus.NO_ANSWER
+        return CallStatus.LOST
+    if answered:
+        return CallStatus.REACHED
+    if disposition in (NO_ANSWER, ANSWERED):
+        return CallStatus.NO_ANSWER
+    return CallStatus.CANCELLED
+
+
+def _external_party(
+    direction: Direction, src: PhoneNumber, dst: PhoneNumber
+) -> PhoneNumber | None:
+    if direction is Direction.INCOMING and src.is_external:
+        return src
+    if direction is Direction.OUTGOING and dst.is_external:
+        return dst
+    return None
+
+
+def _match_key(number: PhoneNumber) -> str:
+    """What `q=<number>` compares: last ten digits outside, digits inside."""
+    if number.kind is NumberKind.INTERNAL:
+        return number.canonical
+    return number.key10
+
+
+def _recording(f: Mapping[str, str]) -> str:
+    for name in ("recordingfile", "userfield"):
+        value = f.get(name, "").strip()
+        if value.lower().endswith(_RECORDING_EXT):
+            return value[:1024]
+    return ""

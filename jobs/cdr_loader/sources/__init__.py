@@ -1,0 +1,1 @@
+"""CDR sources, one module each; all speak `base.CdrSource`."""

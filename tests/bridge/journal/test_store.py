@@ -1,0 +1,89 @@
+"""Journal storage on both engines: schema = migration, owners, query filters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, select
+
+from bridge.journal import query, store
+from bridge.journal.legs import JournalLeg
+from bridge.journal.models import CallLeg
+from bridge.journal.query import CallFilter
+from bridge.phone_numbers import normalize
+from bridge.storage.database import Database
+from bridge.storage.schema import metadata
+from jobs.cdr_loader.mapping import map_row
+from jobs.cdr_loader.records import SourceRow
+from tests.jobs.cdr_loader.cdr_data import CLIENT, day, transfer_chain
+
+MSK = ZoneInfo("Europe/Moscow")
+T0 = datetime(2026, 1, 5, 10, 0)
+
+
+def legs() -> list[JournalLeg]:
+    out = []
+    for row in [*transfer_chain(T0), *day(T0, 20)]:
+        leg = map_row(SourceRow(row, row), "csv", MSK)
+        assert isinstance(leg, JournalLeg)
+        out.append(leg)
+    return out
+
+
+async def load(db: Database) -> None:
+    async with db.engine.begin() as conn:
+        await store.insert_legs(conn, [store.leg_row(x) for x in legs()])
+
+
+def _diff(conn: Connection) -> list[object]:
+    context = MigrationContext.configure(conn, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata()))
+
+
+async def test_migration_matches_the_models(db: Database) -> None:
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(_diff) == []
+
+
+async def test_insert_is_idempotent(db: Database) -> None:
+    await load(db)
+    async with db.engine.begin() as conn:
+        again = await store.insert_legs(conn, [store.leg_row(x) for x in legs()])
+    assert again == 0
+
+
+async def test_owners_fill_later(db: Database) -> None:
+    await load(db)
+    async with db.engine.begin() as conn:
+        waiting = await store.numbers_without_owner(conn)
+        assert "+" + CLIENT in waiting
+        owner = store.Owner("ref-1", "Catalog_Контрагенты", "ООО Ромашка")
+        assert await store.set_owner(conn, "+" + CLIENT, owner) == 2
+        assert "+" + CLIENT not in await store.numbers_without_owner(conn)
+        names = await conn.scalars(
+            select(CallLeg.owner_name).where(CallLeg.linkedid == "1700000000.1")
+        )
+    assert sorted(n or "" for n in names) == ["", "ООО Ромашка", "ООО Ромашка"]
+
+
+async def test_filters_on_both_engines(db: Database) -> None:
+    await load(db)
+    day_ = CallFilter(
+        since=datetime(2026, 1, 5, tzinfo=UTC), until=datetime(2026, 1, 6, tzinfo=UTC)
+    )
+    async with db.engine.connect() as conn:
+        everything, more = await query.page(conn, day_, limit=100, offset=0)
+        assert (len(everything), more) == (23, False)
+        between = CallFilter(numbers=(normalize(CLIENT), normalize("202")))
+        pair, _ = await query.page(conn, between, limit=100, offset=0)
+        assert [x.sequence for x in pair] == [3]
+        missed = CallFilter(missed=True)
+        assert len((await query.page(conn, missed, limit=100, offset=0))[0]) == 5
+        chain = await query.call_legs(conn, "1700000000.1")
+        assert [x.sequence for x in chain] == [1, 2, 3]
+        first, more = await query.page(conn, day_, limit=10, offset=0)
+        assert more
+        assert first[0].started_at >= first[-1].started_at
