@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bridge.config import Config
 from bridge.core import Core
+from bridge.journal.routing_source import JournalLastTalks
 from jobs.routing_table.feature import ROUTING_JOB
 from jobs.routing_table.store import RoutingStore
 from pbx.asterisk.feature import AGI
@@ -55,6 +56,7 @@ def setup(app: web.Application, core: Core) -> None:
         contacts=core.contacts,
         states=core.pbx.extension_states if core.pbx is not None else None,
         tts=CachedPrompts(cache, config.ivr.deadline_seconds),
+        last_talks=JournalLastTalks(core.db, core.clock),
     )
     app[ROUTING_JOB].prewarm = PreWarm(
         core.db, cache, employees, config.ivr.phrases(), config.ivr.max_entries

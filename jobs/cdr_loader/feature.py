@@ -9,6 +9,8 @@ from aiohttp import web
 
 from bridge.core import Core
 from bridge.journal.http import setup_journal_api
+from bridge.journal.owners import JournalOwners
+from bridge.onec.feature import CONTACT_REFRESH
 from jobs.base import JobContext, JobReport
 from jobs.cdr_loader.config import CdrConfig
 from jobs.cdr_loader.loader import CdrLoader, GapCheck
@@ -25,6 +27,9 @@ CSV_OVERLAP_BYTES = 4096
 def setup(app: web.Application, core: Core) -> None:
     setup_journal_api(app, core)
     core.job_bodies[JOB_ID] = job_body(core)
+    if CONTACT_REFRESH in app:
+        # The contact refresh jobs fill owners of the journal's calls.
+        app[CONTACT_REFRESH].calls = JournalOwners(core.db)
 
 
 def job_body(core: Core, source: CdrSource | None = None) -> CdrLoaderBody:

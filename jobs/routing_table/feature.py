@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from bridge.core import Core
+from bridge.journal.routing_source import JournalCalls
 from jobs.base import JobContext, JobReport
 from jobs.routing_table.job import DocumentSource, RoutingTableJob
 from jobs.routing_table.store import RoutingStore
@@ -16,8 +17,13 @@ ROUTING_JOB = web.AppKey("routing_table_job", RoutingTableJob)
 
 
 def setup(
-    app: web.Application, core: Core, sources: Sequence[DocumentSource] = ()
+    app: web.Application,
+    core: Core,
+    sources: Sequence[DocumentSource] | None = None,
 ) -> None:
+    """Calls from the journal are the default document source (seed 003)."""
+    if sources is None:
+        sources = (JournalCalls(core.db),)
     excluded = frozenset(core.config.routing.excluded)
 
     async def inactive() -> frozenset[str]:

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
 
 from bridge.config import Config
+from bridge.service import running
 from jobs.base import JobContext, JobOutcome
 from jobs.routing_table.ranking import Interaction
 from jobs.routing_table.store import RoutingStore
 from tests.conftest import ADMIN_TOKEN, RunningService, make_config
+from tests.jobs.cdr_loader.cdr_data import CLIENT, master_csv, transfer_chain
+
+MSK = ZoneInfo("Europe/Moscow")
 
 
 @pytest.fixture
@@ -98,12 +103,45 @@ async def test_ivr_needs_the_admin_token_and_a_sane_number(
             assert (await r.json())["error"]["details"]["field"] == "number"
 
 
-async def test_routing_job_is_registered_and_honest_without_a_source(
-    service: RunningService,
-) -> None:
-    body = service.core.job_bodies["routing_table"]
-    report = await body(JobContext("routing_table", service.core.clock.now()))
-    assert report.outcome is JobOutcome.NOT_CONFIGURED
+async def test_from_pbx_history_to_a_personal_menu(tmp_path: Path) -> None:
+    """The whole path: Master.csv → cdr_loader → journal → routing_table → IVR.
+
+    The caller talked to 201, was transferred, and finished with 202: both rank,
+    202 first as the more recent (equal weight, recency breaks the tie)."""
+    master = tmp_path / "Master.csv"
+    yesterday = datetime.now(MSK).replace(microsecond=0, tzinfo=None) - timedelta(
+        days=1
+    )
+    master.write_text(master_csv(transfer_chain(yesterday)), encoding="utf-8")
+    config = make_config(
+        tmp_path,
+        cdr={"source": "csv", "path": str(master)},
+        ivr={"deadline_seconds": 10},
+    )
+    async with running(config) as (core, where):
+        now = datetime.now(UTC)
+        loaded = await core.job_bodies["cdr_loader"](JobContext("cdr_loader", now))
+        assert loaded.outcome is JobOutcome.OK, loaded
+        ranked = await core.job_bodies["routing_table"](
+            JobContext("routing_table", now)
+        )
+        assert ranked.outcome is JobOutcome.OK, ranked
+        assert ranked.counters["documents"] == 2
+        url = "http://{}:{}/api/v1/ivr".format(*where.http)
+        async with (
+            aiohttp.ClientSession(
+                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            ) as s,
+            s.get(url, params={"number": "8" + CLIENT[1:]}) as r,
+        ):
+            body = await r.json()
+    assert r.status == 200
+    assert body["new_client"] is False
+    assert [(e["digit"], e["extension"]) for e in body["entries"]] == [
+        ("1", "202"),
+        ("2", "201"),
+    ]
+    assert body["prompt"]["url"].startswith("/api/v1/ivr/prompts/")
 
 
 async def test_cli_preview_prints_the_menu(
