@@ -18,6 +18,11 @@ from jobs.cdr_loader.sources.base import CdrSource
 from jobs.cdr_loader.sources.csv_master import MasterCsvSource
 from jobs.cdr_loader.sources.mikopbx_rest import MikoPbxRestSource
 from jobs.cdr_loader.sources.sql_table import SqlTableSource
+from jobs.cdr_loader.sources.vpbx_client import VpbxHistory
+from jobs.cdr_loader.sources.vpbx_export import VpbxExportSource
+from pbx.vpbx.client import VpbxClient
+from pbx.vpbx.feature import VPBX
+from pbx.vpbx.history_files import HistoryFiles
 
 JOB_ID = "cdr_loader"
 # Master.csv is append-only; re-reading a few lines is the cheap overlap.
@@ -26,7 +31,10 @@ CSV_OVERLAP_BYTES = 4096
 
 def setup(app: web.Application, core: Core) -> None:
     setup_journal_api(app, core)
-    core.job_bodies[JOB_ID] = job_body(core)
+    source = build_source(core.config.cdr)
+    if core.config.cdr.source == "vpbx" and VPBX in app:
+        source = vpbx_source(core, app[VPBX].client, app[VPBX].history_files)
+    core.job_bodies[JOB_ID] = job_body(core, source)
     if CONTACT_REFRESH in app:
         # The contact refresh jobs fill owners of the journal's calls.
         app[CONTACT_REFRESH].calls = JournalOwners(core.db)
@@ -34,6 +42,21 @@ def setup(app: web.Application, core: Core) -> None:
 
 def job_body(core: Core, source: CdrSource | None = None) -> CdrLoaderBody:
     return CdrLoaderBody(core, source or build_source(core.config.cdr))
+
+
+def vpbx_source(
+    core: Core, client: VpbxClient, notices: HistoryFiles
+) -> VpbxExportSource:
+    cdr = core.config.cdr
+    return VpbxExportSource(
+        VpbxHistory(client, notices),
+        core.clock,
+        batch_size=cdr.batch_size,
+        overlap=timedelta(seconds=cdr.overlap_seconds),
+        poll_first=cdr.vpbx_poll_first_seconds,
+        poll_max=cdr.vpbx_poll_max_seconds,
+        timeout=cdr.vpbx_export_timeout_seconds,
+    )
 
 
 class CdrLoaderBody:

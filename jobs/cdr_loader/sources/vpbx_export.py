@@ -27,6 +27,8 @@ from bridge.clock import Clock
 from jobs.cdr_loader.records import Batch, SourceRow
 from jobs.cdr_loader.sources.base import SourceUnavailable
 
+GZIP_MAGIC = b"\x1f\x8b"
+
 
 class ExportFailed(Exception):
     """The Rostelecom client's one error: the request or download failed."""
@@ -50,11 +52,13 @@ class CallHistoryExport(Protocol):
 HEADERS: Mapping[str, tuple[str, ...]] = {
     "id_key": ("id", "session_id", "call_id", "идентификатор", "id звонка"),
     "start": ("дата и время", "время начала", "start", "start_time", "date_time",
-              "timestamp"),
+              "timestamp", "start_call_date"),
     "date": ("дата",),
     "time": ("время",),
-    "src": ("абонент а", "от кого", "кто звонил", "from", "from_number", "caller"),
-    "dst": ("абонент б", "кому", "куда", "to", "to_number", "callee"),
+    "src": ("абонент а", "от кого", "кто звонил", "from", "from_number", "caller",
+            "orig_number"),
+    "dst": ("абонент б", "кому", "куда", "to", "to_number", "callee",
+            "dest_number"),
     "type": ("тип вызова", "тип", "направление", "direction", "call_type", "type"),
     "result": ("результат", "статус", "состояние", "status", "result", "state"),
     "duration": ("длительность", "длительн", "duration", "talk_duration"),
@@ -141,9 +145,10 @@ class VpbxExportSource:
 
 
 def parse_export(data: bytes) -> list[SourceRow]:
-    """The gzip CSV as journal rows; columns found by header name."""
+    """The CSV (gzipped as the API sends it, or already unpacked) as journal rows;
+    columns found by header name."""
     try:
-        raw = gzip.decompress(data)
+        raw = gzip.decompress(data) if data[:2] == GZIP_MAGIC else data
     except (OSError, EOFError, zlib.error) as exc:
         raise SourceUnavailable(f"vpbx export is not gzip: {exc}") from None
     text = _decode(raw)
