@@ -9,6 +9,7 @@ from aiohttp import web
 from bridge.config import Config
 from bridge.core import Core
 from bridge.journal.routing_source import JournalLastTalks
+from bridge.onec.feature import STAFF
 from jobs.routing_table.feature import ROUTING_JOB
 from jobs.routing_table.store import RoutingStore
 from pbx.asterisk.feature import AGI
@@ -45,7 +46,7 @@ def setup(app: web.Application, core: Core) -> None:
     """Needs the TTS cache and the routing job set up before it (`FEATURES`)."""
     config = core.config
     cache = app[TTS]
-    employees = ExtensionEmployees()
+    employees = ExtensionEmployees(app[STAFF].names if STAFF in app else None)
     service = IvrService(
         settings(config),
         RoutingStore(core.db),

@@ -23,6 +23,7 @@ from bridge.onec.contact_index import ContactIndex
 from bridge.onec.errors import OneCError
 from bridge.onec.index_build import BuildReport, IndexBuilder
 from bridge.onec.odata import ODataClient
+from bridge.onec.staff import Staff
 from jobs.contact_refresh.refresh import (
     FULL_JOB,
     OPERATIVE_JOB,
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 CONTACT_INDEX = web.AppKey("contact_index", ContactIndex)
 CONTACT_REFRESH = web.AppKey("contact_refresh", ContactRefresh)
+STAFF = web.AppKey("onec_staff", Staff)
 
 
 @dataclass(slots=True)
@@ -49,8 +51,10 @@ def setup(app: web.Application, core: Core) -> None:
     index = ContactIndex(core.db)
     state = BuildState()
     refresh = ContactRefresh(index, now=core.clock.now)
+    staff = Staff()
+    app[STAFF] = staff
     if core.config.onec.odata_url:
-        refresh.refresh_index = _index_refresh(core, index, state)
+        refresh.refresh_index = _index_refresh(core, index, state, staff)
     if core.contacts is None:  # a directory given before the app was built wins
         core.contacts = index
     app[CONTACT_INDEX] = index
@@ -71,7 +75,9 @@ def odata_client(config: OneCConfig) -> ODataClient:
     )
 
 
-def _index_refresh(core: Core, index: ContactIndex, state: BuildState) -> IndexRefresh:
+def _index_refresh(
+    core: Core, index: ContactIndex, state: BuildState, staff: Staff
+) -> IndexRefresh:
     one_at_a_time = asyncio.Lock()  # the first build and a job run may overlap
     config = core.config.onec
 
@@ -80,6 +86,7 @@ def _index_refresh(core: Core, index: ContactIndex, state: BuildState) -> IndexR
         try:
             async with one_at_a_time, odata_client(config) as client:
                 report = await IndexBuilder(core.db, client, config).build(now)
+                await staff.refresh(client, config)
         except OneCError as exc:
             state.last_error = str(exc)
             raise

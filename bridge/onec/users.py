@@ -47,15 +47,18 @@ def user_of(entity: Entity, config: OneCConfig) -> OneCUser | None:
         users.invalid_field and entity.get(users.invalid_field)
     ):
         return None
-    extension = (
-        _internal(str(entity.get(users.extension_field) or ""))
-        if users.extension_from == "field"
-        else _extension_from_contact_info(entity, config)
-    )
+    extension = extension_of(entity, config)
     if not extension:
         return None
     name = str(entity.get(users.name_field) or "")
     return OneCUser(str(entity["Ref_Key"]), name, extension)
+
+
+def extension_of(entity: Entity, config: OneCConfig) -> str:
+    """The user's extension, from a field or their contact information; "" if none."""
+    if config.users.extension_from == "field":
+        return _internal(str(entity.get(config.users.extension_field) or ""))
+    return _extension_from_contact_info(entity, config)
 
 
 def _extension_from_contact_info(entity: Entity, config: OneCConfig) -> str:

@@ -64,8 +64,10 @@ class ContactRefresh:
         return run
 
     async def run(self, since: datetime) -> JobReport:
-        if self.refresh_index is None and self.calls is None:
-            return JobReport.not_configured("onec.odata_url and the call journal")
+        # Without 1C, owners can still come from an index kept from earlier; with
+        # neither there is nothing to refresh from.
+        if self.refresh_index is None and (self.calls is None or not self.index.owners):
+            return JobReport.not_configured("onec.odata_url")
         counters: dict[str, int] = {}
         failure = ""
         if self.refresh_index is not None:

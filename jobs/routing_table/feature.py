@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bridge.core import Core
 from bridge.journal.routing_source import JournalCalls
+from bridge.onec.feature import STAFF
 from jobs.base import JobContext, JobReport
 from jobs.routing_table.job import DocumentSource, RoutingTableJob
 from jobs.routing_table.store import RoutingStore
@@ -25,9 +26,11 @@ def setup(
     if sources is None:
         sources = (JournalCalls(core.db),)
     excluded = frozenset(core.config.routing.excluded)
+    staff = app.get(STAFF)
 
     async def inactive() -> frozenset[str]:
-        return excluded
+        # Service users never rank; dismissed ones drop out so the next takes over.
+        return excluded | (await staff.dismissed() if staff else frozenset())
 
     job = RoutingTableJob(
         RoutingStore(core.db),
