@@ -154,7 +154,10 @@ def parse_export(data: bytes) -> list[SourceRow]:
     text = _decode(raw)
     if not text.strip():
         return []
-    dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t")
+    try:
+        dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t")
+    except csv.Error as exc:
+        raise SourceUnavailable(f"vpbx export is not a CSV: {exc}") from None
     reader = csv.reader(io.StringIO(text), dialect)
     header = next(reader, [])
     columns = _columns(header)

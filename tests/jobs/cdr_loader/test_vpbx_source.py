@@ -133,6 +133,19 @@ async def test_gives_up_and_keeps_checkpoint(sqlite_db: Database) -> None:
     assert "HTTP 503" in report.message
 
 
-def test_not_gzip_is_unavailable() -> None:
+def test_a_broken_gzip_is_unavailable() -> None:
     with pytest.raises(SourceUnavailable, match="not gzip"):
+        parse_export(b"\x1f\x8b" + b"not really gzip")
+
+
+def test_neither_gzip_nor_csv_is_unavailable() -> None:
+    with pytest.raises(SourceUnavailable, match="not a CSV"):
         parse_export(b"plain text")
+
+
+def test_an_unpacked_csv_is_read_too() -> None:
+    rows = parse_export(
+        b"session_id;orig_number;dest_number;start_call_date;duration\n"
+        b"SID-1;79161234567;74951234567;2026-01-05 12:00:00;42\n"
+    )
+    assert len(rows) == 1
