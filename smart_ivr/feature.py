@@ -9,6 +9,7 @@ from aiohttp import web
 from bridge.config import Config
 from bridge.core import Core
 from bridge.journal.routing_source import JournalLastTalks
+from bridge.longpoll.contact_feature import CRMD_ROUTES
 from bridge.onec.feature import STAFF
 from jobs.routing_table.feature import ROUTING_JOB
 from jobs.routing_table.store import RoutingStore
@@ -17,6 +18,7 @@ from smart_ivr.agi_hook import HOOK, SmartIvrHook
 from smart_ivr.availability import Availability
 from smart_ivr.employees import ExtensionEmployees
 from smart_ivr.http import ADMIN_TOKEN, IVR_SERVICE, PROMPT_DIR, add_routes
+from smart_ivr.miko import MikoIvrText
 from smart_ivr.prompts import CachedPrompts, PreWarm
 from smart_ivr.router import IvrRouter
 from smart_ivr.service import IvrService, IvrSettings
@@ -66,6 +68,14 @@ def setup(app: web.Application, core: Core) -> None:
     app[ADMIN_TOKEN] = core.admin_token
     app[PROMPT_DIR] = cache.directory
     core.router = IvrRouter(service)
+    if CRMD_ROUTES in app:
+        app[CRMD_ROUTES].ivr_text = MikoIvrText(
+            service,
+            config.tts,
+            cache.stats().voice,
+            send_credentials=config.ivr.send_tts_credentials,
+            deadline_seconds=config.ivr.deadline_seconds,
+        )
     if AGI in app:
         app[AGI].register(HOOK, SmartIvrHook(service, config.ivr))
     add_routes(app, core.openapi)

@@ -14,6 +14,9 @@ from bridge.longpoll.panel_auth import PinGuard
 CONTACT_CHANNEL = web.AppKey("contact_channel", ContactChannel)
 
 
+CRMD_ROUTES = web.AppKey("crmd_routes", crmd.CrmdRoutes)
+
+
 def setup(app: web.Application, core: Core, gate: ChannelGate | None = None) -> None:
     """The contact channel, its HTTP and crmd routes, health and metrics.
 
@@ -41,6 +44,7 @@ def setup(app: web.Application, core: Core, gate: ChannelGate | None = None) -> 
         relay_caller_id=config.crmd.relay_caller_id,
     )
     crmd.routes(core.crmd_app, crmd_routes)
+    app[CRMD_ROUTES] = crmd_routes
     core.health.register(HEALTH_COMPONENT, channel.status)
 
     async def wake_polls(_app: web.Application) -> None:

@@ -13,7 +13,7 @@ within `crmd.deadline_seconds`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -34,6 +34,9 @@ class BadCrmdRequest(Exception):
     """The PBX's request is wrong in itself (400, in the crmd envelope)."""
 
 
+IvrText = Callable[[str], Awaitable[dict[str, Any]]]
+
+
 class CrmdRoutes:
     def __init__(
         self,
@@ -47,6 +50,8 @@ class CrmdRoutes:
         self._contacts = contacts
         self._deadline = deadline_seconds
         self._relay_caller_id = relay_caller_id
+        # Set by the smart IVR: menus answered here; 1C is asked only if it fails.
+        self.ivr_text: IvrText | None = None
 
     async def getcallerid(self, request: web.Request) -> web.Response:
         number = _number(request)
@@ -64,6 +69,11 @@ class CrmdRoutes:
 
     async def getivrtext(self, request: web.Request) -> web.Response:
         number = _number(request)
+        if self.ivr_text is not None:
+            try:
+                return success(await self.ivr_text(number))
+            except Exception:
+                log.exception("local IVR text failed; asking 1C instead")
         outcome = await self._asker.ask(
             RequestKind.IVR_TEXT, _payload(request, number), self._deadline
         )
