@@ -68,6 +68,9 @@ class CrmdConfig(Section):
     deadline_seconds: float = Field(default=4.0, gt=0, le=30)
     # getcallerid: ask 1C over the contact channel when the local index has nothing.
     relay_caller_id: bool = True
+    # getivrtext: "local" answers from the smart IVR's menu (1C is asked only if
+    # that fails); "relay" asks 1C first, for a 1C that builds its own IVR text.
+    ivr_text: Literal["local", "relay"] = "local"
 
 
 class StorageConfig(Section):

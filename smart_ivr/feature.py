@@ -68,7 +68,7 @@ def setup(app: web.Application, core: Core) -> None:
     app[ADMIN_TOKEN] = core.admin_token
     app[PROMPT_DIR] = cache.directory
     core.router = IvrRouter(service)
-    if CRMD_ROUTES in app:
+    if CRMD_ROUTES in app and config.crmd.ivr_text == "local":
         app[CRMD_ROUTES].ivr_text = MikoIvrText(
             service,
             config.tts,

@@ -28,7 +28,8 @@ NUMBER = "+79161234567"
 async def start(tmp_path: Path, deadline: float) -> AsyncIterator[RunningService]:
     config = make_config(
         tmp_path,
-        crmd={"deadline_seconds": deadline},
+        # getivrtext relayed to 1C: the incumbent's mode, which these tests cover.
+        crmd={"deadline_seconds": deadline, "ivr_text": "relay"},
         http={"contacts": {"deadline_seconds": deadline, "default_wait_seconds": 5}},
         auth={"panel": {"max_failures": 3, "window_seconds": 900}},
     )
