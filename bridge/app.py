@@ -16,11 +16,12 @@ from bridge.core import Core
 from bridge.health import ComponentStatus, State, StatusProvider
 from bridge.http.edge import count_requests, setup_edge
 from bridge.http.middleware import error_middleware, request_id_middleware
+from bridge.longpoll import events_feature
 
 CORE = web.AppKey("core", Core)
 Feature = Callable[[web.Application, Core], None]
 
-FEATURES: tuple[Feature, ...] = ()
+FEATURES: tuple[Feature, ...] = (events_feature.setup,)
 
 
 def build_app(core: Core, features: tuple[Feature, ...] = FEATURES) -> web.Application:

@@ -152,5 +152,16 @@ def _serve_doc() -> str:
 COMMAND_GROUPS: list[Registrar] = [_register_core]
 
 
+def _register_consumers(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    from bridge.longpoll.cli import register
+
+    register(sub)
+
+
+COMMAND_GROUPS.append(_register_consumers)
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+import bridge.longpoll.models
 import bridge.storage.models
 from bridge.storage.base import Base
 
-MODEL_MODULES = (bridge.storage.models,)
+MODEL_MODULES = (bridge.storage.models, bridge.longpoll.models)
 
 
 def metadata() -> MetaData:
