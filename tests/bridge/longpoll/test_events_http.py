@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 from aiohttp.test_utils import TestServer
 
