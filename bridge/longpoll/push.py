@@ -102,16 +102,22 @@ class WebServicePusher:
         self.pushed = 0
         self.skipped = 0
         self.cursor: Cursor | None = None
+        self.stopped = asyncio.Event()  # set when run() ends on its own
 
     async def run(self) -> None:
         """Push until cancelled, or until 1C rejects the credentials."""
         self.cursor = await self._store.load()
+        if self.cursor is None:
+            # First run ever: push from now on, and remember that across restarts.
+            self.cursor = self._hub.bounds.head_cursor
+            await self._store.save(self.cursor)
         try:
             await self._load_users()
             while True:
                 await self._push_once()
         except _AuthStop:
             log.error("web-service push stopped: 1C rejected the credentials")
+            self.stopped.set()
 
     async def _push_once(self) -> None:
         answer = await self._hub.poll(
