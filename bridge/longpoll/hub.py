@@ -262,24 +262,28 @@ class EventHub:
         if reset is not None:
             return PollAnswer([], reset.resume, reset)
         after = position.seq
-        waiter = self._park(extension)
-        try:
-            async with asyncio.timeout(wait if wait > 0 else None):
-                while True:
-                    events, after = await self._read(after, extension, limit)
-                    if events or wait <= 0 or self._draining:
-                        break
-                    if after < self._bounds.head:
-                        continue  # a panel scanning past others' events
-                    await waiter.future
-                    if self._draining or self._interrupted(waiter):
-                        break
-                    self._unpark(waiter)
-                    waiter = self._park(extension)
-        except TimeoutError:
-            events = []
-        finally:
-            self._unpark(waiter)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            events, after = await self._read(after, extension, limit)
+            if events or self._draining:
+                break
+            if after < self._bounds.head:
+                continue  # a panel scanning past others' events, or news arrived
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            # A timer on the waiter itself, not asyncio.timeout: a parked poll is
+            # then one future and one timer handle (10,000 of them stay cheap).
+            waiter = self._park(extension)
+            timer = loop.call_later(remaining, waiter.wake)
+            try:
+                await waiter.future
+            finally:
+                timer.cancel()
+                self._unpark(waiter)
+            if self._draining or self._interrupted(waiter):
+                break
         return PollAnswer(events, Cursor(self._bounds.epoch, after))
 
     async def _read(
