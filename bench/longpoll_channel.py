@@ -50,14 +50,24 @@ class RawPoller:
     async def connect(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
 
-    def send(self, wait: int, cursor: str | None = None) -> None:
+    def send(self, wait: int, cursor: str | None = None, limit: int = 0) -> None:
         assert self.writer is not None
         at = self.cursor if cursor is None else cursor
         query = f"wait={wait}" + (f"&cursor={at}" if at else "")
+        query += f"&limit={limit}" if limit else ""
         self.writer.write(
             f"GET /api/v1/events?{query} HTTP/1.1\r\nHost: bench\r\n"
             f"Authorization: Bearer {self.token}\r\n\r\n".encode()
         )
+
+    async def receive_raw(self) -> tuple[int, bytes]:
+        """Status and body, unparsed (a client that only checks, cheaply)."""
+        assert self.reader is not None
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        at = head.lower().index(b"content-length:") + len(b"content-length:")
+        length = int(head[at : head.index(b"\r\n", at)])
+        return status, await self.reader.readexactly(length)
 
     async def receive(self) -> tuple[int, dict[str, Any]]:
         assert self.reader is not None
@@ -309,7 +319,7 @@ async def idle_rss(count: int = 10_000) -> None:
 # --- 4. reconnect storm ----------------------------------------------------------
 
 
-async def storm(clients: int = 1000, backlog: int = 5000) -> None:
+async def storm(clients: int = 1000, backlog: int = 5000, limit: int = 0) -> None:
     async def body(svc: ServiceProcess, token: str) -> None:
         host, port = "127.0.0.1", int(svc.url.rsplit(":", 1)[1])
         pollers = [RawPoller(host, port, token) for _ in range(clients)]
@@ -345,7 +355,7 @@ async def storm(clients: int = 1000, backlog: int = 5000) -> None:
             started = time.perf_counter()
             try:
                 await p.connect()
-                p.send(0, cursor)
+                p.send(0, cursor, limit)
                 status, batch = await p.receive()
             except (OSError, asyncio.IncompleteReadError):
                 errors += 1

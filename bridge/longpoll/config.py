@@ -14,7 +14,7 @@ class EventsConfig(Section):
     default_wait_seconds: int = Field(default=25, ge=0, le=50)
     max_wait_seconds: int = Field(default=50, ge=1, le=300)
     # At most this many events in one answer (a poll may ask for fewer with `limit`).
-    max_batch: int = Field(default=500, ge=1, le=10_000)
+    max_batch: int = Field(default=100, ge=1, le=10_000)
     # The durable log keeps an event while EITHER bound holds: younger than
     # retention_seconds, or among the newest retention_events. PRODUCT §3 floors.
     retention_seconds: int = Field(default=HOUR, ge=HOUR)

@@ -10,6 +10,7 @@ polls that come without a cursor.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -75,23 +76,43 @@ class ConsumerRegistry:
         self._by_hash: dict[str, Consumer] = {}
         self._stored_cursor: dict[str, str] = {}
         self._seen: dict[str, _Seen] = {}
+        self._lookups: dict[str, asyncio.Future[Consumer | None]] = {}
 
     # --- Consumers protocol ------------------------------------------------------
+
+    async def load(self) -> None:
+        """Cache every consumer at start: after a restart 1,000 re-polling clients
+        must not each cost a database lookup."""
+        async with self._db.session() as session:
+            rows = (await session.scalars(select(ConsumerRow))).all()
+        for row in rows:
+            self._remember(row)
 
     async def authenticate(self, token: str) -> Consumer | None:
         digest = hash_token(token)
         found = self._by_hash.get(digest)
         if found is not None:
             return found
+        # Not cached (added on another instance, or unknown): one lookup per
+        # token however many polls ask at once.
+        lookup = self._lookups.get(digest)
+        if lookup is None:
+            lookup = asyncio.ensure_future(self._lookup(digest))
+            self._lookups[digest] = lookup
+            lookup.add_done_callback(lambda _f: self._lookups.pop(digest, None))
+        return await asyncio.shield(lookup)
+
+    async def _lookup(self, digest: str) -> Consumer | None:
         async with self._db.session() as session:
             row = await session.scalar(
                 select(ConsumerRow).where(ConsumerRow.token_hash == digest)
             )
-        if row is None:
-            return None
+        return None if row is None else self._remember(row)
+
+    def _remember(self, row: ConsumerRow) -> Consumer:
         consumer = _consumer(row)
-        self._by_hash[digest] = consumer
-        self._stored_cursor[consumer.name] = row.cursor
+        self._by_hash[row.token_hash] = consumer
+        self._stored_cursor.setdefault(consumer.name, row.cursor)
         return consumer
 
     async def issue_panel_token(self, extension: str, user_id: str) -> str:

@@ -88,6 +88,7 @@ def _lifecycle(
     @contextlib.asynccontextmanager
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         await hub.start()
+        await registry.load()
         tasks = [
             asyncio.create_task(_every(interval, hub.prune), name="event-prune"),
             asyncio.create_task(_every(_FLUSH_SECONDS, registry.flush), name="acks"),

@@ -295,6 +295,9 @@ class EventHub:
         tail = self._tail
         if tail and after >= tail[0].seq - 1:
             start = bisect.bisect_right(tail, after, key=lambda e: e.seq)
+            if extension is None:  # a 1C base takes everything: just slice
+                taken = tail[start : start + limit]
+                return taken, taken[-1].seq if taken else after
             return select(tail[start:], after, extension, limit)
         chunk = max(limit, _DB_READ_CHUNK)
         found = await self._log.read(after, chunk)
