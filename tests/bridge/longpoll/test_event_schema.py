@@ -17,7 +17,7 @@ OURS = {"event_log", "event_consumer"}
 
 def _diff(conn: Connection) -> list[Any]:
     context = MigrationContext.configure(conn, opts={"compare_type": True})
-    return compare_metadata(context, metadata())
+    return list(compare_metadata(context, metadata()))
 
 
 def _table(item: Any) -> str | None:
