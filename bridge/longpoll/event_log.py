@@ -104,6 +104,14 @@ class EventLog:
             for r in found
         ]
 
+    async def pruned_through(self) -> int:
+        try:
+            async with self._db.session() as session:
+                row = await session.get(InstanceMeta, PRUNED_KEY)
+        except SQLAlchemyError as exc:
+            raise EventLogError(f"cannot read the event log bounds: {exc}") from exc
+        return int(row.value) if row else 0
+
     async def prune(
         self, now: datetime, keep_seconds: int, keep_events: int
     ) -> LogBounds:

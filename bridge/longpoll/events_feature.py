@@ -36,6 +36,7 @@ ClientFactory = Callable[[Config], MikoCrmApi]
 Feature = Callable[[web.Application, Core], None]
 PUSHER = web.AppKey("web_service_pusher", WebServicePusher)
 _FLUSH_SECONDS = 5.0
+_CATCH_UP_SECONDS = 1.0
 
 
 def make_setup(onec_client: ClientFactory | None = None) -> Feature:
@@ -95,6 +96,8 @@ def _lifecycle(
         ]
         if pusher is not None:
             tasks.append(asyncio.create_task(pusher.run(), name="web-service-push"))
+        if not core.db.is_sqlite:
+            tasks.append(asyncio.create_task(_catch_up(hub), name="event-catch-up"))
         try:
             yield
         finally:
@@ -115,6 +118,17 @@ async def _every(seconds: float, action: Callable[[], Awaitable[None]]) -> None:
             await action()
         except (EventLogError, Exception) as exc:  # noqa: BLE001 - retried next round
             log.warning("%s failed: %s", getattr(action, "__name__", action), exc)
+
+
+async def _catch_up(hub: EventHub) -> None:
+    """On PostgreSQL other instances may publish too: pick their events up.
+
+    Without a cross-instance wake-up (Redis, not built yet) this bounds the
+    delay of an event published on another instance to about a second.
+    """
+    while True:
+        await asyncio.sleep(_CATCH_UP_SECONDS)
+        hub.catch_up()
 
 
 def _close_polls(hub: EventHub) -> Callable[[web.Application], Awaitable[None]]:

@@ -75,6 +75,8 @@ class EventHub:
         config: EventsConfig,
         clock: Clock,
         registry: CollectorRegistry,
+        *,
+        shared: bool = False,
     ) -> None:
         self._log = event_log
         self._config = config
@@ -90,6 +92,9 @@ class EventHub:
         self._draining = False
         self._interrupts = 0
         self._park_watchers: list[tuple[int, asyncio.Future[None]]] = []
+        self._catch_up_asked = False
+        # Several instances may append to one PostgreSQL log (PRODUCT §10).
+        self._shared = shared
         self.last_error = ""
         self._published = Counter(
             "telebridge_events_published",
@@ -175,14 +180,36 @@ class EventHub:
         return f"{self._bounds.epoch}.{stored.seq}"
 
     async def _write_loop(self) -> None:
+        # The only task that changes the tail: writes and catch-ups never interleave.
         while True:
             await self._work.wait()
             self._work.clear()
             batch, self._pending = self._pending, []
             if batch:
                 await self._write(batch)
+            if self._catch_up_asked:
+                self._catch_up_asked = False
+                await self._catch_up()
             if self._stopping and not self._pending:
                 return
+
+    def catch_up(self) -> None:
+        """Ask the writer to read events other instances committed (cluster)."""
+        self._catch_up_asked = True
+        self._work.set()
+
+    async def _catch_up(self) -> None:
+        """Take every committed event after the head from the database, so the
+        tail never skips what another instance wrote in between."""
+        try:
+            while True:
+                found = await self._log.read(self._bounds.head, _DB_READ_CHUNK)
+                self._accept(found)
+                if len(found) < _DB_READ_CHUNK:
+                    return
+        except EventLogError as exc:
+            self.last_error = str(exc)
+            log.warning("catching up with the event log failed: %s", exc)
 
     async def _write(self, batch: list[_Pending]) -> None:
         try:
@@ -196,7 +223,11 @@ class EventHub:
             return
         self.last_error = ""
         self._batch.observe(len(stored))
-        self._accept(stored)
+        if self._shared and stored and stored[0].seq != self._bounds.head + 1:
+            # Another instance wrote in between (or a sequence gap): read them all.
+            await self._catch_up()
+        else:
+            self._accept(stored)
         for p, s in zip(batch, stored, strict=True):
             self._published.labels(s.topic).inc()
             if not p.done.done():
@@ -204,6 +235,7 @@ class EventHub:
 
     def _accept(self, stored: list[StoredEvent]) -> None:
         """New events are in the log: extend the tail, wake who can see them."""
+        stored = [e for e in stored if e.seq > self._bounds.head]
         if not stored:
             return
         self._tail.extend(stored)
@@ -265,7 +297,11 @@ class EventHub:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         while True:
+            before = after
             events, after = await self._read(after, extension, limit)
+            reset = check(Cursor(self._bounds.epoch, before), self._bounds)
+            if reset is not None:  # another instance pruned what we were reading
+                return PollAnswer([], reset.resume, reset)
             if events or self._draining:
                 break
             if after < self._bounds.head:
@@ -301,6 +337,12 @@ class EventHub:
             return select(tail[start:], after, extension, limit)
         chunk = max(limit, _DB_READ_CHUNK)
         found = await self._log.read(after, chunk)
+        if self._shared:
+            # Read after the rows: a prune that committed in between shows here.
+            pruned = await self._log.pruned_through()
+            if pruned > self._bounds.pruned_through:
+                b = self._bounds
+                self._bounds = LogBounds(b.epoch, pruned, b.head)
         events, covered = select(found, after, extension, limit)
         if len(found) < chunk and len(events) < limit:
             # The read saw every committed event up to at least `head`.

@@ -203,3 +203,62 @@ async def test_a_cursor_from_another_epoch_is_reset(hub: EventHub) -> None:
     assert answer.reset is not None
     assert answer.reset.reason is ResetReason.EPOCH
     assert answer.cursor == hub.bounds.head_cursor
+
+
+async def test_two_instances_on_one_log_see_each_others_events(
+    db: Database, clock: FakeClock
+) -> None:
+    """Cluster (PRODUCT §10): two hubs append to one log; neither skips the other's."""
+    a = EventHub(EventLog(db), EventsConfig(), clock, CollectorRegistry(), shared=True)
+    b = EventHub(EventLog(db), EventsConfig(), clock, CollectorRegistry(), shared=True)
+    await a.start()
+    await b.start()
+    try:
+        assert a.bounds.epoch == b.bounds.epoch
+        start = b.bounds.head_cursor
+        parked = asyncio.create_task(b.poll(start, extension=None, wait=30, limit=10))
+        async with asyncio.timeout(5):
+            await b.until_parked(1)
+            first = await a.publish("t", {"n": 1})  # on the other instance
+            b.catch_up()  # what the periodic catch-up task does
+            answer = await parked
+        assert [e["id"] for e in data(answer)] == [first]
+        await a.publish("t", {"n": 2})
+        await b.publish("t", {"n": 3})  # b's own write finds a's event in between
+        answer = await b.poll(answer.cursor, extension=None, wait=0, limit=10)
+        assert [e["data"]["n"] for e in data(answer)] == [2, 3]
+    finally:
+        await a.stop()
+        await b.stop()
+
+
+async def test_a_prune_by_another_instance_is_not_a_silent_gap(
+    db: Database, clock: FakeClock
+) -> None:
+    a = EventHub(
+        EventLog(db),
+        EventsConfig(memory_tail=100),
+        clock,
+        CollectorRegistry(),
+        shared=True,
+    )
+    b = EventHub(
+        EventLog(db),
+        EventsConfig(memory_tail=100),
+        clock,
+        CollectorRegistry(),
+        shared=True,
+    )
+    await a.start()
+    start = a.bounds.head_cursor
+    await asyncio.gather(*(a.publish("t", {"n": i}) for i in range(1200)))
+    await b.start()
+    try:
+        clock.advance(7200)
+        await a.prune()  # b has not pruned, and does not know
+        answer = await b.poll(start, extension=None, wait=0, limit=10)
+        assert answer.reset is not None
+        assert answer.reset.reason is ResetReason.EXPIRED
+    finally:
+        await a.stop()
+        await b.stop()
