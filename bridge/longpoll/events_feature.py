@@ -24,7 +24,7 @@ from bridge.core import Core
 from bridge.health import ComponentStatus, State
 from bridge.longpoll import consumers_api, events_api
 from bridge.longpoll.consumers import ConsumerRegistry
-from bridge.longpoll.event_log import EventLog, EventLogError
+from bridge.longpoll.event_log import EventLog
 from bridge.longpoll.events_api import CORE_KEY, HUB, REGISTRY, WINDOWS
 from bridge.longpoll.hub import EventHub
 from bridge.longpoll.push import PushCursorStore, PushState, WebServicePusher
@@ -116,7 +116,7 @@ async def _every(seconds: float, action: Callable[[], Awaitable[None]]) -> None:
         await asyncio.sleep(seconds)
         try:
             await action()
-        except (EventLogError, Exception) as exc:  # noqa: BLE001 - retried next round
+        except Exception as exc:  # noqa: BLE001 - a housekeeping round is retried
             log.warning("%s failed: %s", getattr(action, "__name__", action), exc)
 
 

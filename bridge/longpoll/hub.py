@@ -107,6 +107,12 @@ class EventHub:
             "Long polls waiting for events",
             registry=registry,
         )
+        self._resets = Counter(
+            "telebridge_events_resets",
+            "Polls answered with a reset (events the consumer can no longer get)",
+            ["reason"],
+            registry=registry,
+        )
         self._batch = Histogram(
             "telebridge_events_write_batch",
             "Events written per database transaction",
@@ -292,7 +298,7 @@ class EventHub:
         position = cursor or self._bounds.head_cursor
         reset = check(position, self._bounds)
         if reset is not None:
-            return PollAnswer([], reset.resume, reset)
+            return self._reset(reset)
         after = position.seq
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
@@ -301,7 +307,7 @@ class EventHub:
             events, after = await self._read(after, extension, limit)
             reset = check(Cursor(self._bounds.epoch, before), self._bounds)
             if reset is not None:  # another instance pruned what we were reading
-                return PollAnswer([], reset.resume, reset)
+                return self._reset(reset)
             if events or self._draining:
                 break
             if after < self._bounds.head:
@@ -321,6 +327,16 @@ class EventHub:
             if self._draining or self._interrupted(waiter):
                 break
         return PollAnswer(events, Cursor(self._bounds.epoch, after))
+
+    def _reset(self, reset: Reset) -> PollAnswer:
+        log.warning(
+            "poll from %s answered with reset (%s), resume at %s",
+            reset.lost_after,
+            reset.reason.value,
+            reset.resume,
+        )
+        self._resets.labels(reset.reason.value).inc()
+        return PollAnswer([], reset.resume, reset)
 
     async def _read(
         self, after: int, extension: str | None, limit: int

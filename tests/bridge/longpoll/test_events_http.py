@@ -443,3 +443,23 @@ async def test_health_reports_channels(api: Api, service: RunningService) -> Non
     assert channels["state"] == "ok"
     assert channels["data"]["windows"]["events"] == {"open": True, "reason": ""}
     assert channels["data"]["epoch"] == hub_of(service).bounds.epoch
+
+
+async def test_a_cursor_from_another_epoch_gets_an_explicit_reset(
+    api: Api, service: RunningService
+) -> None:
+    token = await add(api, "base1")
+    _, published = await publish(api, {"topic": "x.a", "data": {}})
+    status, batch = await poll(api, token, "cursor=0123abcd.7")
+    assert status == 200
+    assert batch["events"] == []
+    assert batch["reset"] == {
+        "reason": "epoch",
+        "lost_after": None,
+        "lost_through": None,
+        "resume": published["id"],
+    }
+    assert batch["cursor"] == published["id"]
+    async with api.session.get(service.url + "/metrics") as resp:
+        text = await resp.text()
+    assert 'telebridge_events_resets_total{reason="epoch"} 1.0' in text
