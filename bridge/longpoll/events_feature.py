@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -30,6 +31,9 @@ from bridge.longpoll.hub import EventHub
 from bridge.longpoll.push import PushCursorStore, PushState, WebServicePusher
 from bridge.longpoll.windows import CHANNELS, EVENTS, ChannelWindows
 from bridge.onec.web_service import MikoCrmApi
+
+if TYPE_CHECKING:
+    from bridge.longpoll.cluster import RedisWakeups
 
 log = logging.getLogger(__name__)
 ClientFactory = Callable[[Config], MikoCrmApi]
@@ -60,9 +64,10 @@ def make_setup(onec_client: ClientFactory | None = None) -> Feature:
         pusher = _pusher(core, hub, onec_client)
         if pusher is not None:
             app[PUSHER] = pusher
-        app.cleanup_ctx.append(_lifecycle(core, hub, registry, pusher))
+        wakeups = _wakeups(core, hub)
+        app.cleanup_ctx.append(_lifecycle(core, hub, registry, pusher, wakeups))
         app.on_shutdown.append(_close_polls(hub))
-        core.health.register("channels", _status(core, hub, windows, pusher))
+        core.health.register("channels", _status(core, hub, windows, pusher, wakeups))
 
     return setup
 
@@ -83,6 +88,7 @@ def _lifecycle(
     hub: EventHub,
     registry: ConsumerRegistry,
     pusher: WebServicePusher | None,
+    wakeups: RedisWakeups | None,
 ) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
     interval = core.config.http.events.prune_interval_seconds
 
@@ -98,12 +104,16 @@ def _lifecycle(
             tasks.append(asyncio.create_task(pusher.run(), name="web-service-push"))
         if not core.db.is_sqlite:
             tasks.append(asyncio.create_task(_catch_up(hub), name="event-catch-up"))
+        if wakeups is not None:
+            tasks.append(asyncio.create_task(wakeups.listen(), name="redis-wakeups"))
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if wakeups is not None:
+                await wakeups.close()
             with contextlib.suppress(Exception):
                 await registry.flush()
             await hub.stop()
@@ -118,6 +128,18 @@ async def _every(seconds: float, action: Callable[[], Awaitable[None]]) -> None:
             await action()
         except Exception as exc:  # noqa: BLE001 - a housekeeping round is retried
             log.warning("%s failed: %s", getattr(action, "__name__", action), exc)
+
+
+def _wakeups(core: Core, hub: EventHub) -> RedisWakeups | None:
+    url = core.config.cluster.redis_url
+    if not url:
+        return None
+    from bridge.longpoll.cluster import RedisWakeups  # optional dependency
+
+    wakeups = RedisWakeups(url, hub)
+    hub.on_commit.append(wakeups.announce)
+    core.redactor.add([url])  # the URL may carry a password
+    return wakeups
 
 
 async def _catch_up(hub: EventHub) -> None:
@@ -143,6 +165,7 @@ def _status(
     hub: EventHub,
     windows: ChannelWindows,
     pusher: WebServicePusher | None,
+    wakeups: RedisWakeups | None,
 ) -> Callable[[], Awaitable[ComponentStatus]]:
     push_on = core.config.http.events.push_to_onec
 
@@ -159,6 +182,11 @@ def _status(
                 for s in [windows.state(name)]
             },
         }
+        if wakeups is not None:
+            data["redis_wakeups"] = {
+                "connected": wakeups.connected,
+                "error": wakeups.last_error,
+            }
         if hub.last_error:
             return ComponentStatus(State.DOWN, "event log: " + hub.last_error, data)
         if not push_on:

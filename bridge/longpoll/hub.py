@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +93,7 @@ class EventHub:
         self._interrupts = 0
         self._park_watchers: list[tuple[int, asyncio.Future[None]]] = []
         self._catch_up_asked = False
+        self.on_commit: list[Callable[[int], None]] = []  # e.g. Redis announcements
         # Several instances may append to one PostgreSQL log (PRODUCT §10).
         self._shared = shared
         self.last_error = ""
@@ -234,6 +235,8 @@ class EventHub:
             await self._catch_up()
         else:
             self._accept(stored)
+        for announce in self.on_commit:
+            announce(self._bounds.head)
         for p, s in zip(batch, stored, strict=True):
             self._published.labels(s.topic).inc()
             if not p.done.done():
