@@ -2,7 +2,7 @@
 restarted and while consumer connections drop mid-response; then check that no
 acknowledged event was lost.
 
-    .venv/bin/python -m bench.longpoll_reliability [EVENTS] [KILLS]
+    .venv/bin/python -m bench.longpoll_reliability [EVENTS] [KILLS] [PUBLISHERS]
 
 The checker's rules (issue 3): 0 lost; gaps only where an explicit reset was
 answered; duplicates only where an acknowledgement was lost — a publisher whose
@@ -19,6 +19,7 @@ import itertools
 import random
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,10 +79,13 @@ def check(ledger: Ledger) -> Verdict:
     )
 
 
-async def publisher(svc: ServiceProcess, count: int, ledger: Ledger) -> None:
+async def publisher(
+    svc: ServiceProcess, count: int, ledger: Ledger, lane: int = 0, lanes: int = 1
+) -> None:
+    """Publishes payloads n = lane, lane + lanes, ... one at a time."""
     timeout = aiohttp.ClientTimeout(total=5)
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        for n in range(count):
+        for n in range(lane, count, lanes):
             attempts = 0
             while True:
                 attempts += 1
@@ -112,7 +116,13 @@ async def killer(svc: ServiceProcess, ledger: Ledger, kills: int, count: int) ->
 
 
 async def run(
-    count: int, kills: int, folder: Path, *, seed: int = 1, drain_seconds: float = 60
+    count: int,
+    kills: int,
+    folder: Path,
+    *,
+    seed: int = 1,
+    drain_seconds: float = 60,
+    publishers: int = 1,
 ) -> Ledger:
     port = free_port()
     svc = ServiceProcess(write_config(folder, port), port)
@@ -134,7 +144,8 @@ async def run(
         done = asyncio.Event()
         reader = asyncio.create_task(consumer(svc, token, ledger, done, seed, start))
         await asyncio.gather(
-            publisher(svc, count, ledger), killer(svc, ledger, kills, count)
+            *(publisher(svc, count, ledger, k, publishers) for k in range(publishers)),
+            killer(svc, ledger, kills, count),
         )
         done.set()
         try:
@@ -192,8 +203,11 @@ async def consumer(
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     kills = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+    publishers = int(sys.argv[3]) if len(sys.argv) > 3 else 8
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        ledger = asyncio.run(run(count, kills, Path(tmp)))
+        ledger = asyncio.run(run(count, kills, Path(tmp), publishers=publishers))
+    print(f"{time.perf_counter() - started:.0f} s, {publishers} concurrent publishers")
     verdict = check(ledger)
     print(
         f"events={count} kills={ledger.kills} acked={len(ledger.acked)} "

@@ -21,7 +21,7 @@ KILLS = int(os.environ.get("TELEBRIDGE_TEST_RELIABILITY_KILLS", "3"))
 
 
 async def test_no_acknowledged_event_is_lost_across_sigkill(tmp_path: Path) -> None:
-    ledger = await run(EVENTS, KILLS, tmp_path, drain_seconds=20)
+    ledger = await run(EVENTS, KILLS, tmp_path, drain_seconds=20, publishers=4)
     verdict = check(ledger)
     assert ledger.kills == KILLS
     assert len(ledger.acked) == EVENTS
