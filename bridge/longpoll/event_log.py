@@ -39,9 +39,21 @@ class EventLogError(Exception):
 @dataclass(frozen=True, slots=True)
 class NewEvent:
     topic: str
-    data: dict[str, Any]
+    data: str  # JSON text, rendered by the publisher (bad data fails there)
     extensions: frozenset[str]
     published_at: datetime
+
+    @classmethod
+    def of(
+        cls,
+        topic: str,
+        data: dict[str, Any],
+        extensions: frozenset[str],
+        published_at: datetime,
+    ) -> NewEvent:
+        """Raises TypeError/ValueError if `data` is not JSON-serializable."""
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return cls(topic, text, extensions, published_at)
 
 
 class EventLog:
@@ -65,7 +77,7 @@ class EventLog:
                 e.topic,
                 e.published_at,
                 " ".join(sorted(e.extensions)),
-                json.dumps(e.data, ensure_ascii=False, separators=(",", ":")),
+                e.data,
             )
             for e in batch
         ]

@@ -176,10 +176,13 @@ class EventHub:
         *,
         extensions: frozenset[str] = frozenset(),
     ) -> str:
-        """Store durably, wake the consumers; the event id. Raises `EventLogError`."""
+        """Store durably, wake the consumers; the event id.
+
+        Raises `EventLogError` (not stored), TypeError (data is not JSON).
+        """
         if self._stopping or self._writer is None:
             raise EventLogError("the event hub is not running")
-        new = NewEvent(topic, data, extensions, self._clock.now())
+        new = NewEvent.of(topic, data, extensions, self._clock.now())
         pending = _Pending(new, asyncio.get_running_loop().create_future())
         self._pending.append(pending)
         self._work.set()
@@ -221,7 +224,7 @@ class EventHub:
     async def _write(self, batch: list[_Pending]) -> None:
         try:
             stored = await self._log.append([p.event for p in batch])
-        except EventLogError as exc:
+        except Exception as exc:  # noqa: BLE001 - the writer must outlive any failure
             self.last_error = str(exc)
             log.warning("publishing %d events failed: %s", len(batch), exc)
             for p in batch:

@@ -463,3 +463,23 @@ async def test_a_cursor_from_another_epoch_gets_an_explicit_reset(
     async with api.session.get(service.url + "/metrics") as resp:
         text = await resp.text()
     assert 'telebridge_events_resets_total{reason="epoch"} 1.0' in text
+
+
+async def test_database_down_is_503_and_publishing_recovers(
+    api: Api, service: RunningService
+) -> None:
+    engine = service.core.db.engine
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql("ALTER TABLE event_log RENAME TO event_log_away")
+    status, body = await publish(api, {"topic": "x.a", "data": {}})
+    assert (status, body["error"]["id"]) == (503, "event-log-unavailable")
+    async with api.session.get(service.url + "/healthz") as resp:
+        health = await resp.json()
+    assert health["components"]["channels"]["state"] == "down"
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql("ALTER TABLE event_log_away RENAME TO event_log")
+    status, _ = await publish(api, {"topic": "x.a", "data": {}})
+    assert status == 201
+    async with api.session.get(service.url + "/healthz") as resp:
+        health = await resp.json()
+    assert health["components"]["channels"]["state"] == "ok"

@@ -15,7 +15,7 @@ from bridge.call_events import CallEvent, CallKind, CallState, Direction, Party
 from bridge.clock import FakeClock
 from bridge.longpoll.config import EventsConfig
 from bridge.longpoll.cursor import Cursor, ResetReason
-from bridge.longpoll.event_log import EventLog
+from bridge.longpoll.event_log import EventLog, EventLogError
 from bridge.longpoll.hub import EventHub, PollAnswer
 from bridge.storage.database import Database
 
@@ -262,3 +262,29 @@ async def test_a_prune_by_another_instance_is_not_a_silent_gap(
     finally:
         await a.stop()
         await b.stop()
+
+
+async def test_unserializable_data_fails_its_publisher_only(hub: EventHub) -> None:
+    start = hub.bounds.head_cursor
+    with pytest.raises(TypeError):
+        await hub.publish("t", {"when": datetime.now(UTC)})
+    event_id = await hub.publish("t", {"n": 1})  # the writer is still there
+    answer = await hub.poll(start, extension=None, wait=0, limit=10)
+    assert [e["id"] for e in data(answer)] == [event_id]
+
+
+async def test_a_database_failure_fails_the_publish_and_recovers(
+    hub: EventHub, db: Database
+) -> None:
+    start = hub.bounds.head_cursor
+    async with db.engine.begin() as conn:
+        await conn.exec_driver_sql("ALTER TABLE event_log RENAME TO event_log_away")
+    with pytest.raises(EventLogError):
+        await hub.publish("t", {"n": 1})
+    assert hub.last_error
+    async with db.engine.begin() as conn:
+        await conn.exec_driver_sql("ALTER TABLE event_log_away RENAME TO event_log")
+    event_id = await hub.publish("t", {"n": 2})
+    assert hub.last_error == ""
+    answer = await hub.poll(start, extension=None, wait=0, limit=10)
+    assert [e["id"] for e in data(answer)] == [event_id]
