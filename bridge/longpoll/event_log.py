@@ -116,6 +116,14 @@ class EventLog:
             for r in found
         ]
 
+    async def head(self) -> int:
+        """The newest seq stored (0: none); also a cheap "does the log answer"."""
+        try:
+            async with self._db.session() as session:
+                return await session.scalar(select(func.max(EventRow.seq))) or 0
+        except SQLAlchemyError as exc:
+            raise EventLogError(f"cannot read the event log: {exc}") from exc
+
     async def pruned_through(self) -> int:
         try:
             async with self._db.session() as session:

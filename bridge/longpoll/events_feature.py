@@ -187,8 +187,9 @@ def _status(
                 "connected": wakeups.connected,
                 "error": wakeups.last_error,
             }
-        if hub.last_error:
-            return ComponentStatus(State.DOWN, "event log: " + hub.last_error, data)
+        error = await hub.recheck()
+        if error:
+            return ComponentStatus(State.DOWN, "event log: " + error, data)
         if not push_on:
             return ComponentStatus(State.OK, "", data)
         if pusher is None:

@@ -140,6 +140,17 @@ class EventHub:
             len(recent),
         )
 
+    async def recheck(self) -> str:
+        """After a failure, see whether the log answers again; the error or ""."""
+        if self.last_error:
+            try:
+                await self._log.head()
+            except EventLogError as exc:
+                self.last_error = str(exc)
+            else:
+                self.last_error = ""
+        return self.last_error
+
     def close_polls(self) -> None:
         """Answer every parked poll now, and new ones at once (shutting down)."""
         self._draining = True
