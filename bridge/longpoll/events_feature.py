@@ -46,7 +46,11 @@ _CATCH_UP_SECONDS = 1.0
 def make_setup(onec_client: ClientFactory | None = None) -> Feature:
     def setup(app: web.Application, core: Core) -> None:
         hub = EventHub(
-            EventLog(core.db), core.config.http.events, core.clock, core.metrics
+            EventLog(core.db),
+            core.config.http.events,
+            core.clock,
+            core.metrics,
+            shared=not core.db.is_sqlite,  # instances can share only PostgreSQL
         )
         registry = ConsumerRegistry(core.db, core.clock)
         windows = ChannelWindows(core.clock)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+import pytest
 from prometheus_client import CollectorRegistry
 
 from bridge.clock import FakeClock
@@ -16,7 +18,7 @@ from bridge.longpoll.event_log import EventLog
 from bridge.longpoll.hub import EventHub
 from bridge.service import running
 from bridge.storage.database import Database
-from tests.conftest import make_config
+from tests.conftest import ADMIN_TOKEN, PG_URL, PgSchema, make_config
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -90,3 +92,50 @@ async def test_the_service_runs_with_redis_wakeups(tmp_path: Path) -> None:
         async with session.get(url + "/healthz") as resp:
             channels = (await resp.json())["components"]["channels"]
     assert "redis_wakeups" in channels["data"]
+
+
+@pytest.mark.postgres
+async def test_two_services_on_one_postgresql_share_the_channel(
+    tmp_path: Path, pg_schema: PgSchema
+) -> None:
+    """Two whole services on one PostgreSQL, no Redis: a consumer added on one polls
+    the other, and an event published on the first reaches a poll parked on the
+    second (by the periodic catch-up)."""
+    url = f"{PG_URL}?options=-csearch_path%3D{pg_schema.name}"
+    config_a = make_config(tmp_path / "a", storage={"url": url})
+    config_b = make_config(tmp_path / "b", storage={"url": url})
+    async with (
+        running(config_a) as (_core_a, at_a),
+        running(config_b) as (_core_b, at_b),
+        aiohttp.ClientSession() as session,
+    ):
+        a, b = "http://{}:{}".format(*at_a.http), "http://{}:{}".format(*at_b.http)
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        async with session.post(
+            a + "/api/v1/consumers",
+            json={"name": "base", "kind": "onec"},
+            headers=admin,
+        ) as resp:
+            token = (await resp.json())["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        async with session.get(b + "/api/v1/events?wait=0", headers=auth) as resp:
+            assert resp.status == 200
+            cursor = (await resp.json())["cursor"]
+        parked = asyncio.create_task(
+            _get_json(session, f"{b}/api/v1/events?wait=30&cursor={cursor}", auth)
+        )
+        async with session.post(
+            a + "/api/v1/events", json={"topic": "x.a", "data": {"n": 1}}, headers=admin
+        ) as resp:
+            event_id = (await resp.json())["id"]
+        async with asyncio.timeout(10):
+            batch = await parked
+    assert [e["id"] for e in batch["events"]] == [event_id]
+
+
+async def _get_json(
+    session: aiohttp.ClientSession, url: str, headers: dict[str, str]
+) -> Any:
+    async with session.get(url, headers=headers) as resp:
+        assert resp.status == 200
+        return await resp.json()
