@@ -16,8 +16,9 @@ from bridge.core import Core
 from bridge.health import ComponentStatus, State, StatusProvider
 from bridge.http.edge import count_requests, setup_edge
 from bridge.http.middleware import error_middleware, request_id_middleware
-from bridge.longpoll import contact_feature
+from bridge.longpoll import contact_feature, events_feature
 from bridge.onec import feature as onec_feature
+from bridge.onec.web_service_client import miko_crm_api
 from jobs import feature as jobs
 from jobs.cdr_loader import feature as cdr_loader
 from jobs.routing_table import feature as routing_table
@@ -32,6 +33,9 @@ Feature = Callable[[web.Application, Core], None]
 FEATURES: tuple[Feature, ...] = (
     # First: sets core.contacts, which the features below read.
     onec_feature.setup,
+    # The event hub (core.events, core.consumers, channel windows) before the PBX
+    # adapters that publish into it; web-service mode pushes over SOAP.
+    events_feature.make_setup(onec_client=miko_crm_api),
     contact_feature.setup,
     asterisk.setup,
     vpbx.setup,

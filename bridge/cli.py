@@ -152,6 +152,7 @@ def _serve_doc() -> str:
 def command_groups() -> list[Registrar]:
     """Every verb group; features are imported here, at parse time, because their
     CLI modules import this one for its helpers."""
+    from bridge.longpoll import cli as consumers_cli
     from jobs import cli as jobs_cli
     from pbx.vpbx import cli as vpbx_cli
     from smart_ivr import cli as ivr_cli
@@ -159,6 +160,7 @@ def command_groups() -> list[Registrar]:
 
     return [
         _register_core,
+        consumers_cli.register,
         jobs_cli.register,
         vpbx_cli.register,
         tts_cli.register,

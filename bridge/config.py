@@ -25,6 +25,7 @@ from pydantic_settings import (
 )
 
 from bridge.config_base import Section
+from bridge.longpoll.config import EventsConfig
 from bridge.longpoll.contacts_config import ContactChannelConfig, PanelAuthConfig
 from bridge.onec.config import OneCConfig
 from jobs.cdr_loader.config import CdrConfig
@@ -56,6 +57,7 @@ class HttpConfig(Section):
     max_body_bytes: int = Field(default=65536, ge=1024, le=64 * 1024 * 1024)
     shutdown_timeout_seconds: float = Field(default=4.0, gt=0, le=60)
     contacts: ContactChannelConfig = ContactChannelConfig()
+    events: EventsConfig = EventsConfig()
 
 
 class CrmdConfig(Section):

@@ -19,6 +19,7 @@ from bridge.logs import SecretRedactor
 from bridge.storage import migrate
 
 log = logging.getLogger(__name__)
+_LISTEN_BACKLOG = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,9 @@ async def running(
 
 async def _start(runner: web.AppRunner, host: str, port: int) -> tuple[str, int]:
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    # 1,000 1C clients reconnect at once after a restart; with the default 128 a
+    # full accept queue drops SYNs and each costs a 1 s retransmit.
+    site = web.TCPSite(runner, host, port, backlog=_LISTEN_BACKLOG)
     await site.start()
     server = site._server
     assert isinstance(server, asyncio.Server)  # noqa: S101 - TCPSite always makes one

@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from bridge.core import Core
+from bridge.longpoll.events_api import WINDOWS
 from jobs.http import JobsApi, declare
 from jobs.leader import leader_lock
 from jobs.metrics.job import metrics_body
@@ -27,6 +28,8 @@ def setup(
     app: web.Application, core: Core, windows: WindowPolicyTarget | None = None
 ) -> None:
     config = core.config
+    # The exchange jobs open and close the long-poll channels' windows.
+    windows = windows or app.get(WINDOWS)
     runner = JobRunner(
         core.db,
         config.jobs,

@@ -9,6 +9,7 @@ from bridge.longpoll import broker_http, crmd
 from bridge.longpoll.broker_http import ContactHttp
 from bridge.longpoll.channel import HEALTH_COMPONENT, ChannelGate, ContactChannel
 from bridge.longpoll.crmd import CrmdRoutes
+from bridge.longpoll.events_api import WINDOWS
 from bridge.longpoll.panel_auth import PinGuard
 
 CONTACT_CHANNEL = web.AppKey("contact_channel", ContactChannel)
@@ -26,6 +27,8 @@ def setup(app: web.Application, core: Core, gate: ChannelGate | None = None) -> 
     policy; None keeps the channel always open.
     """
     config = core.config
+    # The events feature's windows also govern this channel ("contacts").
+    gate = gate or app.get(WINDOWS)
     channel = ContactChannel(config.http.contacts, core.clock, core.metrics, gate)
     app[CONTACT_CHANNEL] = channel
     core.contact_channel = channel

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import bridge.journal.models
+import bridge.longpoll.models
 import bridge.onec.models
 import bridge.storage.models
 import jobs.models
@@ -17,6 +18,7 @@ from bridge.storage.base import Base
 
 MODEL_MODULES = (
     bridge.storage.models,
+    bridge.longpoll.models,
     bridge.onec.models,
     bridge.journal.models,
     jobs.models,

@@ -281,7 +281,61 @@ async def exercise_journal(ctx: Context) -> None:
     ).status == 400
 
 
+# -- events channel and consumers (bridge/longpoll) -------------------------------
+
+
+async def exercise_events(ctx: Context) -> None:
+    c, admin = ctx.client, ADMIN_TOKEN
+    consumers, one = "/api/v1/consumers", "/api/v1/consumers/{name}"
+    base = {"name": "contract-base", "kind": "onec"}
+    made = await c.call("POST", consumers, json_body=base, token=admin)
+    assert made.status == 201
+    assert (await c.call("POST", consumers, json_body=base, token=admin)).status == 409
+    assert (await c.call("GET", consumers, token=admin)).status == 200
+    assert (await c.call("GET", consumers)).status == 401
+    token = made.body["token"]
+    events = "/api/v1/events"
+    note = {"topic": "history.updated", "data": {"rows": 1}}
+    assert (await c.call("POST", events, json_body=note, token=admin)).status == 201
+    bad = {"topic": "call", "data": {"call_id": "x"}}
+    assert (await c.call("POST", events, json_body=bad, token=admin)).status == 400
+    polled = await c.call("GET", events, params={"wait": "0"}, token=token)
+    assert polled.status == 200
+    assert polled.body["events"]
+    malformed = await c.call("GET", events, params={"cursor": "x!"}, token=token)
+    assert malformed.status == 400
+    assert (await c.call("GET", events)).status == 401
+    channels = "/api/v1/channels"
+    assert (await c.call("GET", channels, token=admin)).status == 200
+    close, reopen = channels + "/{channel}/close", channels + "/{channel}/open"
+    events_channel = {"channel": "events"}
+    shut = await c.call(
+        "POST",
+        close,
+        path_params=events_channel,
+        json_body={"reason": "infobase update"},
+        token=admin,
+    )
+    assert shut.status == 200
+    refused = await c.call("GET", events, params={"wait": "0"}, token=token)
+    assert refused.status == 503
+    assert refused.headers["Retry-After"]
+    opened = await c.call("POST", reopen, path_params=events_channel, token=admin)
+    assert opened.status == 200
+    unknown = await c.call("POST", reopen, path_params={"channel": "x"}, token=admin)
+    assert unknown.status == 404
+    gone = await c.call(
+        "DELETE", one, path_params={"name": "contract-base"}, token=admin
+    )
+    assert gone.status == 204
+    again = await c.call(
+        "DELETE", one, path_params={"name": "contract-base"}, token=admin
+    )
+    assert again.status == 404
+
+
 EXERCISES: list[Exercise] = [
+    exercise_events,
     exercise_journal,
     exercise_jobs,
     exercise_contact_channel,

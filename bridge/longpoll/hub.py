@@ -1,0 +1,427 @@
+"""The events hub: publish into the durable log, wake parked polls, answer them.
+
+Publishers (PBX adapters through `EventSink`, `POST /api/v1/events`) hand events to
+one writer task that stores concurrent publishes in one transaction. After the
+commit the events join a bounded in-memory tail and the parked polls that can see
+them are woken; a poll is answered from the tail, and from the database only when
+its cursor is older than the tail (after a restart, or a consumer far behind).
+
+Each parked poll is an explicit waiter: a future in the index of who may see what
+(1C bases see everything; panels their extension), registered for the poll and
+removed in `finally`. `interrupt()` wakes every waiter (shutdown, a channel closing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from bridge.call_events import CallEvent
+from bridge.clock import Clock
+from bridge.longpoll.config import EventsConfig
+from bridge.longpoll.cursor import (
+    Cursor,
+    LogBounds,
+    Reset,
+    StoredEvent,
+    check,
+    select,
+)
+from bridge.longpoll.event_log import EventLog, EventLogError, NewEvent
+
+log = logging.getLogger(__name__)
+CALL_TOPIC = "call"
+_DB_READ_CHUNK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class PollAnswer:
+    events: Sequence[StoredEvent]
+    cursor: Cursor
+    reset: Reset | None = None
+
+
+@dataclass(slots=True)
+class _Pending:
+    event: NewEvent
+    done: asyncio.Future[StoredEvent]
+
+
+class _Waiter:
+    __slots__ = ("extension", "future", "interrupts")
+
+    def __init__(self, extension: str | None, interrupts: int) -> None:
+        self.extension = extension
+        self.interrupts = interrupts  # the hub's interrupt count when parked
+        self.future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def wake(self) -> None:
+        if not self.future.done():
+            self.future.set_result(None)
+
+
+class EventHub:
+    """Implements `bridge.call_events.EventSink`; see the module docstring."""
+
+    def __init__(
+        self,
+        event_log: EventLog,
+        config: EventsConfig,
+        clock: Clock,
+        registry: CollectorRegistry,
+        *,
+        shared: bool = False,
+    ) -> None:
+        self._log = event_log
+        self._config = config
+        self._clock = clock
+        self._bounds = LogBounds("", 0, 0)
+        self._tail: list[StoredEvent] = []
+        self._pending: list[_Pending] = []
+        self._work = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._all: set[_Waiter] = set()
+        self._by_extension: dict[str, set[_Waiter]] = {}
+        self._stopping = False
+        self._draining = False
+        self._interrupts = 0
+        self._park_watchers: list[tuple[int, asyncio.Future[None]]] = []
+        self._catch_up_asked = False
+        self.on_commit: list[Callable[[int], None]] = []  # e.g. Redis announcements
+        # Several instances may append to one PostgreSQL log (PRODUCT §10).
+        self._shared = shared
+        self.last_error = ""
+        self._published = Counter(
+            "telebridge_events_published",
+            "Events stored in the durable log",
+            ["topic"],
+            registry=registry,
+        )
+        self._parked = Gauge(
+            "telebridge_events_parked_polls",
+            "Long polls waiting for events",
+            registry=registry,
+        )
+        self._resets = Counter(
+            "telebridge_events_resets",
+            "Polls answered with a reset (events the consumer can no longer get)",
+            ["reason"],
+            registry=registry,
+        )
+        self._batch = Histogram(
+            "telebridge_events_write_batch",
+            "Events written per database transaction",
+            buckets=(1, 2, 5, 10, 50, 100, 500),
+            registry=registry,
+        )
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._bounds = await self._log.open()
+        recent = await self._log.read(
+            max(self._bounds.pruned_through, self._bounds.head - self._tail_size()),
+            self._tail_size(),
+        )
+        self._tail = recent
+        self._stopping = self._draining = False
+        self._writer = asyncio.create_task(self._write_loop(), name="event-writer")
+        log.info(
+            "event log epoch %s: %d..%d, %d in memory",
+            self._bounds.epoch,
+            self._bounds.pruned_through,
+            self._bounds.head,
+            len(recent),
+        )
+
+    async def recheck(self) -> str:
+        """After a failure, see whether the log answers again; the error or ""."""
+        if self.last_error:
+            try:
+                await self._log.head()
+            except EventLogError as exc:
+                self.last_error = str(exc)
+            else:
+                self.last_error = ""
+        return self.last_error
+
+    def close_polls(self) -> None:
+        """Answer every parked poll now, and new ones at once (shutting down)."""
+        self._draining = True
+        self.interrupt()
+
+    async def stop(self) -> None:
+        """Wake every parked poll; finish writing what was already published."""
+        self._stopping = self._draining = True
+        self.interrupt()
+        self._work.set()
+        if self._writer is not None:
+            await self._writer
+            self._writer = None
+
+    @property
+    def bounds(self) -> LogBounds:
+        return self._bounds
+
+    @property
+    def parked(self) -> int:
+        return len(self._all) + sum(len(w) for w in self._by_extension.values())
+
+    # --- publishing (EventSink) --------------------------------------------------
+
+    async def publish_call(self, event: CallEvent) -> str:
+        return await self.publish(
+            CALL_TOPIC, event.as_json(), extensions=frozenset(event.extensions())
+        )
+
+    async def publish(
+        self,
+        topic: str,
+        data: dict[str, Any],
+        *,
+        extensions: frozenset[str] = frozenset(),
+    ) -> str:
+        """Store durably, wake the consumers; the event id.
+
+        Raises `EventLogError` (not stored), TypeError (data is not JSON).
+        """
+        if self._stopping or self._writer is None:
+            raise EventLogError("the event hub is not running")
+        new = NewEvent.of(topic, data, extensions, self._clock.now())
+        pending = _Pending(new, asyncio.get_running_loop().create_future())
+        self._pending.append(pending)
+        self._work.set()
+        stored = await asyncio.shield(pending.done)
+        return f"{self._bounds.epoch}.{stored.seq}"
+
+    async def _write_loop(self) -> None:
+        # The only task that changes the tail: writes and catch-ups never interleave.
+        while True:
+            await self._work.wait()
+            self._work.clear()
+            batch, self._pending = self._pending, []
+            if batch:
+                await self._write(batch)
+            if self._catch_up_asked:
+                self._catch_up_asked = False
+                await self._catch_up()
+            if self._stopping and not self._pending:
+                return
+
+    def catch_up(self) -> None:
+        """Ask the writer to read events other instances committed (cluster)."""
+        self._catch_up_asked = True
+        self._work.set()
+
+    async def _catch_up(self) -> None:
+        """Take every committed event after the head from the database, so the
+        tail never skips what another instance wrote in between."""
+        try:
+            while True:
+                found = await self._log.read(self._bounds.head, _DB_READ_CHUNK)
+                self._accept(found)
+                if len(found) < _DB_READ_CHUNK:
+                    return
+        except EventLogError as exc:
+            self.last_error = str(exc)
+            log.warning("catching up with the event log failed: %s", exc)
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        try:
+            stored = await self._log.append([p.event for p in batch])
+        except Exception as exc:  # noqa: BLE001 - the writer must outlive any failure
+            self.last_error = str(exc)
+            log.warning("publishing %d events failed: %s", len(batch), exc)
+            for p in batch:
+                if not p.done.done():
+                    p.done.set_exception(EventLogError(str(exc)))
+            return
+        self.last_error = ""
+        self._batch.observe(len(stored))
+        if self._shared and stored and stored[0].seq != self._bounds.head + 1:
+            # Another instance wrote in between (or a sequence gap): read them all.
+            await self._catch_up()
+        else:
+            self._accept(stored)
+        for announce in self.on_commit:
+            announce(self._bounds.head)
+        for p, s in zip(batch, stored, strict=True):
+            self._published.labels(s.topic).inc()
+            if not p.done.done():
+                p.done.set_result(s)
+
+    def _accept(self, stored: list[StoredEvent]) -> None:
+        """New events are in the log: extend the tail, wake who can see them."""
+        stored = [e for e in stored if e.seq > self._bounds.head]
+        if not stored:
+            return
+        self._tail.extend(stored)
+        if len(self._tail) > 2 * self._tail_size():
+            del self._tail[: len(self._tail) - self._tail_size()]
+        head = max(self._bounds.head, stored[-1].seq)
+        self._bounds = LogBounds(self._bounds.epoch, self._bounds.pruned_through, head)
+        for waiter in self._all:
+            waiter.wake()
+        if self._by_extension:
+            for ext in set().union(*(s.extensions for s in stored)):
+                for waiter in self._by_extension.get(ext, ()):
+                    waiter.wake()
+
+    def interrupt(self) -> None:
+        """Wake every parked poll; those with nothing new answer empty."""
+        self._interrupts += 1
+        for waiter in self._all:
+            waiter.wake()
+        for waiters in self._by_extension.values():
+            for waiter in waiters:
+                waiter.wake()
+
+    def _interrupted(self, waiter: _Waiter) -> bool:
+        return waiter.interrupts != self._interrupts
+
+    # --- retention ---------------------------------------------------------------
+
+    async def prune(self) -> None:
+        bounds = await self._log.prune(
+            self._clock.now(),
+            self._config.retention_seconds,
+            self._config.retention_events,
+        )
+        pruned = max(self._bounds.pruned_through, bounds.pruned_through)
+        head = max(self._bounds.head, bounds.head)
+        self._bounds = LogBounds(self._bounds.epoch, pruned, head)
+
+    # --- polling -----------------------------------------------------------------
+
+    async def poll(
+        self,
+        cursor: Cursor | None,
+        *,
+        extension: str | None,
+        wait: float,
+        limit: int,
+    ) -> PollAnswer:
+        """Events after `cursor` visible to `extension`; holds up to `wait` seconds.
+
+        No cursor: start at the head (only new events). A cursor the log can no
+        longer serve gets an immediate answer with `reset` and no events.
+        """
+        position = cursor or self._bounds.head_cursor
+        reset = check(position, self._bounds)
+        if reset is not None:
+            return self._reset(reset)
+        after = position.seq
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            before = after
+            events, after = await self._read(after, extension, limit)
+            reset = check(Cursor(self._bounds.epoch, before), self._bounds)
+            if reset is not None:  # another instance pruned what we were reading
+                return self._reset(reset)
+            if events or self._draining:
+                break
+            if after < self._bounds.head:
+                continue  # a panel scanning past others' events, or news arrived
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            # A timer on the waiter itself, not asyncio.timeout: a parked poll is
+            # then one future and one timer handle (10,000 of them stay cheap).
+            waiter = self._park(extension)
+            timer = loop.call_later(remaining, waiter.wake)
+            try:
+                await waiter.future
+            finally:
+                timer.cancel()
+                self._unpark(waiter)
+            if self._draining or self._interrupted(waiter):
+                break
+        return PollAnswer(events, Cursor(self._bounds.epoch, after))
+
+    def _reset(self, reset: Reset) -> PollAnswer:
+        log.warning(
+            "poll from %s answered with reset (%s), resume at %s",
+            reset.lost_after,
+            reset.reason.value,
+            reset.resume,
+        )
+        self._resets.labels(reset.reason.value).inc()
+        return PollAnswer([], reset.resume, reset)
+
+    async def _read(
+        self, after: int, extension: str | None, limit: int
+    ) -> tuple[list[StoredEvent], int]:
+        head = self._bounds.head
+        if after >= head:
+            return [], after
+        tail = self._tail
+        if tail and after >= tail[0].seq - 1:
+            start = bisect.bisect_right(tail, after, key=lambda e: e.seq)
+            if extension is None:  # a 1C base takes everything: just slice
+                taken = tail[start : start + limit]
+                return taken, taken[-1].seq if taken else after
+            return select(tail[start:], after, extension, limit)
+        chunk = max(limit, _DB_READ_CHUNK)
+        found = await self._log.read(after, chunk)
+        if self._shared:
+            # Read after the rows: a prune that committed in between shows here.
+            pruned = await self._log.pruned_through()
+            if pruned > self._bounds.pruned_through:
+                b = self._bounds
+                self._bounds = LogBounds(b.epoch, pruned, b.head)
+        events, covered = select(found, after, extension, limit)
+        if len(found) < chunk and len(events) < limit:
+            # The read saw every committed event up to at least `head`.
+            covered = max(covered, head)
+        return events, covered
+
+    def _park(self, extension: str | None) -> _Waiter:
+        waiter = _Waiter(extension, self._interrupts)
+        if extension is None:
+            self._all.add(waiter)
+        else:
+            self._by_extension.setdefault(extension, set()).add(waiter)
+        self._parked.inc()
+        if self._park_watchers:
+            self._notify_parked()
+        return waiter
+
+    async def until_parked(self, count: int) -> None:
+        """Return once at least `count` polls are parked (tests and benchmarks)."""
+        if self.parked >= count:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._park_watchers.append((count, future))
+        try:
+            await future
+        finally:
+            self._park_watchers = [w for w in self._park_watchers if w[1] is not future]
+
+    def _notify_parked(self) -> None:
+        parked = self.parked
+        for count, future in self._park_watchers:
+            if parked >= count and not future.done():
+                future.set_result(None)
+
+    def _unpark(self, waiter: _Waiter) -> None:
+        if waiter.extension is None:
+            if waiter in self._all:
+                self._all.remove(waiter)
+                self._parked.dec()
+            return
+        waiters = self._by_extension.get(waiter.extension)
+        if waiters is not None and waiter in waiters:
+            waiters.remove(waiter)
+            self._parked.dec()
+            if not waiters:
+                del self._by_extension[waiter.extension]
+
+    def _tail_size(self) -> int:
+        return self._config.memory_tail
