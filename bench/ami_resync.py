@@ -65,6 +65,9 @@ async def run(calls: int, rounds: int) -> None:
     try:
         async with asyncio.timeout(30):
             await server.logged_in.wait()
+            # Let the first login's own resync finish before the rounds begin.
+            while "ExtensionStateList" not in [a.get("Action") for a in server.actions]:  # noqa: ASYNC110 - the fake records actions, no event to await
+                await asyncio.sleep(0.01)
         for round_no in range(rounds):
             server.channels = live_calls(round_no, calls)
             expected = len(sink.calls) + calls

@@ -94,18 +94,11 @@ class AsteriskAdapter:
         """Until cancelled: stay connected, publish what happens."""
         publisher = asyncio.create_task(self._publish_forever())
         try:
-            async for attempt in AsyncRetrying(
-                retry=retry_if_exception_type(AmiError),
-                wait=wait_exponential_jitter(
-                    multiplier=self._config.reconnect_min_seconds,
-                    max=self._config.reconnect_max_seconds,
-                    jitter=self._config.reconnect_min_seconds,
-                ),
-                sleep=self._pause,
-                before_sleep=self._note_failure,
-            ):
-                with attempt:
-                    await self._session()
+            while not self._stop.is_set():
+                await self._connect_with_backoff()
+                # A session that was up has dropped: reconnect after the shortest
+                # pause with a fresh backoff, not one grown by earlier outages.
+                await self._pause(self._config.reconnect_min_seconds)
         finally:
             publisher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -113,6 +106,21 @@ class AsteriskAdapter:
 
     async def stop(self) -> None:
         self._stop.set()
+
+    async def _connect_with_backoff(self) -> None:
+        """Returns once a logged-in session has ended; retries failures meanwhile."""
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(AmiError),
+            wait=wait_exponential_jitter(
+                multiplier=self._config.reconnect_min_seconds,
+                max=self._config.reconnect_max_seconds,
+                jitter=self._config.reconnect_min_seconds,
+            ),
+            sleep=self._pause,
+            before_sleep=self._note_failure,
+        ):
+            with attempt:
+                await self._session()
 
     async def originate(self, from_extension: str, to_number: str) -> OriginateResult:
         conn = self._conn
@@ -154,7 +162,9 @@ class AsteriskAdapter:
                 tasks.create_task(conn.run())
                 tasks.create_task(self._keep_alive(conn))
         except* AmiError as group:
-            raise group.exceptions[0] from None
+            # Logged in and then lost: ends this retry sequence (run() reconnects).
+            log.warning("AMI disconnected: %s; reconnecting", group.exceptions[0])
+            self._status = ComponentStatus(State.DOWN, str(group.exceptions[0]))
         finally:
             self._conn = None
             await conn.close()

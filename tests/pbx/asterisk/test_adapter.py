@@ -219,3 +219,31 @@ async def test_extension_states_follow_ami_events(ami: FakeAmiServer) -> None:
     assert states.get("101") is ExtensionState.BUSY
     assert states.get("102") is ExtensionState.UNAVAILABLE
     assert states.get("103") is ExtensionState.UNKNOWN
+
+
+async def test_reconnect_backoff_starts_afresh_after_a_session_that_was_up(
+    ami: FakeAmiServer,
+) -> None:
+    """Earlier outages must not slow later reconnects: after a logged-in session
+    drops, the adapter waits the minimum pause, not a backoff grown by history."""
+    sink = RecordingSink()
+    adapter = make_adapter(ami, sink)
+    pauses: list[float] = []
+    pause = adapter._pause
+
+    async def recorded(seconds: float) -> None:
+        pauses.append(seconds)
+        await pause(0)
+
+    adapter._pause = recorded  # type: ignore[method-assign]
+    async with Running(adapter):
+        for drop in range(6):
+            async with asyncio.timeout(10):
+                await ami.logged_in.wait()
+                await resynced(ami, drop + 1)
+            ami.logged_in.clear()
+            ami.drop()
+        async with asyncio.timeout(10):
+            await ami.logged_in.wait()
+    assert ami.logins == 7
+    assert pauses[:6] == [0.01] * 6
