@@ -60,13 +60,17 @@ def failed(status: int, answer: Any) -> int:
 
 
 def base_url(config: Config) -> str:
+    """Where the running service answers, as seen from this machine."""
     host = config.http.host
     if host in ("0.0.0.0", "::", ""):  # noqa: S104 - listening everywhere: ask locally
         host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
     return f"http://{host}:{config.http.port}"
 
 
 def admin_token(config: Config) -> str:
+    """The configured admin token, or the one the service generated; "" if none."""
     configured = config.auth.admin_token.get_secret_value()
     if configured:
         return configured

@@ -12,13 +12,11 @@ import json
 import sys
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any
 
+from bridge.admin_client import admin_token, base_url
 from bridge.config import Config
-from bridge.core import ADMIN_TOKEN_FILE
 
-_ANY_ADDRESS = ("0.0.0.0", "::", "")  # noqa: S104 - compared, not bound
 _TIMEOUT_SECONDS = 120.0
 _WEEK_DAYS = (
     "monday",
@@ -92,7 +90,7 @@ def _wrapped(handler: Any) -> Any:
     def command(args: argparse.Namespace) -> int:
         config, _ = core_cli.load(args)
         try:
-            client = _Client(args.url or _base_url(config), _token(config))
+            client = _Client(args.url or base_url(config), _token(config))
             result = handler(client, args)
         except CliError as exc:
             print(f"telebridge jobs: {exc}", file=sys.stderr)  # noqa: T201
@@ -207,25 +205,11 @@ def _api_error(exc: urllib.error.HTTPError) -> str:
     return f"{error['message']} ({error['id']}, HTTP {exc.code})"
 
 
-def _base_url(config: Config) -> str:
-    host = config.http.host
-    host = "127.0.0.1" if host in _ANY_ADDRESS else host
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{config.http.port}"
-
-
 def _token(config: Config) -> str:
-    configured = config.auth.admin_token.get_secret_value()
-    if configured:
-        return configured
-    path = Path(config.storage.data_dir) / ADMIN_TOKEN_FILE
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        raise CliError(
-            "no admin token: set auth.admin_token or start the service once"
-        ) from None
+    token = admin_token(config)
+    if not token:
+        raise CliError("no admin token: set auth.admin_token or start the service once")
+    return token
 
 
 def _render(result: Any) -> str:

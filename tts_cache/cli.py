@@ -18,10 +18,10 @@ from typing import Any
 
 import aiohttp
 
+from bridge.admin_client import admin_token, base_url
 from bridge.cli import EXIT_FAILED, EXIT_OK, add_config_option, load, out
 from bridge.clock import SystemClock
 from bridge.config import Config
-from bridge.core import ADMIN_TOKEN_FILE
 from tts_cache.audio import SAMPLE_WIDTH, TELEPHONE_RATE, AudioFormat, encode
 from tts_cache.http import CACHED_HEADER, KEY_HEADER, STATS_PATH, SYNTHESIZE_PATH
 from tts_cache.keys import normalize_text
@@ -30,7 +30,6 @@ from tts_cache.providers.base import SynthesisRequest, TtsError
 
 CLIENT_TIMEOUT_SECONDS = 60
 WAV_HEADER_BYTES = 44
-_ANY_ADDRESS = ("0.0.0.0", "::", "")  # noqa: S104 - compared, not bound
 
 
 class CliFailure(Exception):
@@ -176,7 +175,7 @@ def _seconds(size: int, fmt: AudioFormat) -> float:
 async def _request(
     config: Config, url: str | None, method: str, path: str, body: Any
 ) -> tuple[bytes, dict[str, str]]:
-    base = (url or _service_url(config)).rstrip("/")
+    base = (url or base_url(config)).rstrip("/")
     headers = {"Authorization": f"Bearer {_admin_token(config)}"}
     timeout = aiohttp.ClientTimeout(total=CLIENT_TIMEOUT_SECONDS)
     try:
@@ -205,22 +204,10 @@ def _error_text(status: int, data: bytes) -> str:
         return f"HTTP {status}"
 
 
-def _service_url(config: Config) -> str:
-    host = config.http.host
-    host = "127.0.0.1" if host in _ANY_ADDRESS else host
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{config.http.port}"
-
-
 def _admin_token(config: Config) -> str:
-    configured = config.auth.admin_token.get_secret_value()
-    if configured:
-        return configured
-    path = Path(config.storage.data_dir) / ADMIN_TOKEN_FILE
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError:
+    token = admin_token(config)
+    if not token:
         raise CliFailure(
-            f"no auth.admin_token configured and no {path}: start the service first"
-        ) from None
+            "no auth.admin_token configured and none generated: start the service"
+        )
+    return token
