@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import subprocess
 import sys
-import time
 
 import aiohttp
 
@@ -19,47 +17,35 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def get_when_up(url: str, auth: str = "") -> tuple[int, str]:
-    deadline = time.monotonic() + DEADLINE
-    headers = {"Authorization": auth} if auth else {}
-    async with aiohttp.ClientSession(headers=headers) as http:
-        while True:
-            try:
-                async with http.get(url) as resp:
-                    return resp.status, await resp.text()
-            except aiohttp.ClientConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.1)  # another process: poll under a deadline
+async def listening(proc: asyncio.subprocess.Process) -> None:
+    """aiohttp's run_app prints "Running on ..." once the port is bound."""
+    assert proc.stdout is not None
+    async with asyncio.timeout(DEADLINE):
+        while line := await proc.stdout.readline():
+            if b"Running on" in line:
+                return
+    raise AssertionError("the demo 1C exited before listening")
 
 
-async def test_standalone_demo_serves_odata_behind_basic_auth():
+async def test_standalone_demo_serves_odata_behind_basic_auth() -> None:
     port = free_port()
-    proc = subprocess.Popen(  # noqa: ASYNC220 - a server for the test's duration
-        [
-            sys.executable,
-            "-m",
-            "bridge.onec.demo",
-            "--port",
-            str(port),
-            "--counterparties",
-            "20",
-            "--password",
-            "demo-pass",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bridge.onec.demo", "--port", str(port),
+        "--counterparties", "20", "--password", "demo-pass",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
     try:
+        await listening(proc)
         base = f"http://127.0.0.1:{port}/demo/odata/standard.odata/"
-        status, _ = await get_when_up(base + "$metadata")
-        assert status == 401
-        status, body = await get_when_up(
-            base + "Catalog_Контрагенты?$format=json&$top=2",
-            aiohttp.encode_basic_auth("odata", "demo-pass"),
-        )
-        assert status == 200
-        assert '"odata.metadata"' in body
+        async with aiohttp.ClientSession() as http:
+            async with http.get(base + "$metadata") as resp:
+                assert resp.status == 401
+            auth = {"Authorization": aiohttp.encode_basic_auth("odata", "demo-pass")}
+            url = base + "Catalog_Контрагенты?$format=json&$top=2"
+            async with http.get(url, headers=auth) as resp:
+                assert resp.status == 200
+                assert '"odata.metadata"' in await resp.text()
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        async with asyncio.timeout(10):
+            await proc.wait()
