@@ -48,6 +48,38 @@ class UsersMapping(Section):
     invalid_field: str = "Недействителен"
 
 
+class WriteBack(Section):
+    """Journal calls written back to 1C as interaction documents (off by default).
+
+    One document per call (all legs of a `linkedid`), as 1C's call journal shows
+    one row per call with every employee who handled it (seed 001). Runs after
+    each `cdr_loader` run; what 1C cannot take now stays pending for the next.
+    """
+
+    enabled: bool = False
+    entity: str = "Document_ТелефонныйЗвонок"
+    # The document's fields (БСП ТелефонныйЗвонок); an empty name leaves it unset.
+    incoming_field: str = "Входящий"
+    number_field: str = "АбонентКакСвязаться"
+    contact_field: str = "АбонентКонтакт"
+    contact_name_field: str = "АбонентПредставление"
+    subject_field: str = "Тема"
+    description_field: str = "Описание"
+    responsible_field: str = "Ответственный_Key"
+    author_field: str = "Автор_Key"
+    # Holds the call's marker, so a document whose creation we could not confirm
+    # is found again instead of created twice; a string field of unlimited length.
+    marker_field: str = "Комментарий"
+    # Calls per run: a long backlog (1C was down) catches up over several runs.
+    batch_size: int = Field(default=200, ge=1, le=10_000)
+    # A call is written once its last leg ended this long ago (late CDR legs of a
+    # transfer arrive with it) ...
+    settle_seconds: int = Field(default=300, ge=0, le=86400)
+    # ... and only if it started within this many days: switching the write-back
+    # on does not copy years of history into 1C.
+    lookback_days: int = Field(default=3, ge=1, le=90)
+
+
 class OneCConfig(Section):
     # Base of the publication's standard OData interface, e.g.
     # "http://1c.local/base/odata/standard.odata/". Empty: the 1C clients are off.
@@ -70,6 +102,7 @@ class OneCConfig(Section):
     # УТ 11 / ERP keep customers' phones on partners; off by default (БП has none).
     partners: PhoneOwners = PhoneOwners(enabled=False, entity="Catalog_Партнеры")
     users: UsersMapping = UsersMapping()
+    writeback: WriteBack = WriteBack()
 
     def missing(self) -> list[tuple[str, str]]:
         if (self.odata_url or self.soap_url) and not self.username:
@@ -78,6 +111,10 @@ class OneCConfig(Section):
             ]
         if self.users.extension_from == "field" and not self.users.extension_field:
             return [("users.extension_field", "required when extension_from = field")]
+        if self.writeback.enabled and not self.odata_url:
+            return [("writeback.enabled", "needs onec.odata_url (1C's OData)")]
+        if self.writeback.enabled and not self.writeback.marker_field:
+            return [("writeback.marker_field", "required while writeback is on")]
         return []
 
     def phone_owners(self) -> list[PhoneOwners]:

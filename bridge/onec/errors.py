@@ -2,6 +2,7 @@
 
     OneCError
     ├── OneCUnavailable      connect failed, timed out, or 5xx: try again later
+    │   └── OneCUnreachable  connect failed: the request never reached 1C
     ├── OneCAuthError        401/403: credentials or rights; retrying won't help
     └── OneCProtocolError    1C answered, but not what the protocol promises
         ├── ODataError       an odata.error body (code and message from 1C)
@@ -22,6 +23,10 @@ class OneCError(Exception):
 
 class OneCUnavailable(OneCError):
     pass
+
+
+class OneCUnreachable(OneCUnavailable):
+    """Nothing was sent, so even a write may be repeated safely."""
 
 
 class OneCAuthError(OneCError):

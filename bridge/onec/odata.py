@@ -1,11 +1,13 @@
 """A client for 1C's standard OData interface (v3, JSON), on aiohttp.
 
-Transport only: it fetches entity sets and turns every failure into the 1C
-exception tree (`bridge.onec.errors`). What to fetch is decided by the mapping
-(`bridge.onec.mappings`); names are constants there, never read from `$metadata`
-at run time. Transient failures (connect, timeout, 5xx) are retried a few times
-with backoff; 401/403 and protocol errors are not, so a wrong password never turns
-into a retry storm.
+Transport only: it fetches entity sets, creates objects, and turns every failure
+into the 1C exception tree (`bridge.onec.errors`). What to fetch is decided by the
+mapping (`bridge.onec.mappings`); names are constants there, never read from
+`$metadata` at run time. Transient failures (connect, timeout, 5xx) of reads are
+retried a few times with backoff; 401/403 and protocol errors are not, so a wrong
+password never turns into a retry storm. A create is retried only when the
+connection never opened: after a timeout or a 5xx 1C may have written the object,
+and a blind retry would write a second one.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from bridge.onec.errors import (
     OneCError,
     OneCProtocolError,
     OneCUnavailable,
+    OneCUnreachable,
 )
 from bridge.onec.literals import Query
 
@@ -48,6 +51,7 @@ HTTP_FORBIDDEN = 403
 HTTP_SERVER_ERROR = 500
 # 1C's internal error code for "access rights" (reference 17.4.10).
 ODATA_ACCESS_DENIED = "20"
+_JSON_BODY = {"Content-Type": "application/json; charset=utf-8"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +142,22 @@ class ODataClient:
                 with contextlib.suppress(asyncio.CancelledError, OneCError):
                     await ahead
 
+    async def create(self, entity_set: str, fields: Entity) -> Entity:
+        """POST a new object to its entity set; the object as 1C created it.
+
+        Not idempotent: the caller must be able to find an object whose creation
+        it could not confirm (`OneCUnavailable` other than `OneCUnreachable`).
+        """
+        url = URL(self._base + _quote_path(entity_set) + "?$format=json", encoded=True)
+        body = json.dumps(fields, ensure_ascii=False).encode("utf-8")
+        raw = await self._request(url, entity_set, body=body)
+        entity = _json_object(raw, entity_set)
+        if not isinstance(entity.get("Ref_Key"), str):
+            raise OneCProtocolError(
+                "OData create answer has no Ref_Key", endpoint=entity_set
+            )
+        return entity
+
     async def metadata(self) -> str:
         """The `$metadata` document (for `check` and diagnostics, not for mapping)."""
         raw = await self._request(URL(self._base + "$metadata"), "$metadata")
@@ -148,22 +168,13 @@ class ODataClient:
             self._base + _quote_path(entity_set) + "?" + query.query_string(),
             encoded=True,
         )
-        raw = await self._request(url, entity_set)
-        try:
-            body = json.loads(raw.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise OneCProtocolError(
-                f"OData answer is not JSON: {exc}", endpoint=entity_set
-            ) from exc
-        if not isinstance(body, dict):
-            raise OneCProtocolError(
-                "OData answer is not an object", endpoint=entity_set
-            )
-        return body
+        return _json_object(await self._request(url, entity_set), entity_set)
 
-    async def _request(self, url: URL, what: str) -> bytes:
+    async def _request(self, url: URL, what: str, body: bytes | None = None) -> bytes:
+        """GET, or POST `body`; only a write that never left is safe to repeat."""
+        transient = OneCUnavailable if body is None else OneCUnreachable
         async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type(OneCUnavailable),
+            retry=retry_if_exception_type(transient),
             stop=stop_after_attempt(self._retry.attempts),
             wait=wait_exponential(
                 multiplier=self._retry.initial_wait, max=self._retry.max_wait
@@ -171,14 +182,20 @@ class ODataClient:
             reraise=True,
         ):
             with attempt:
-                return await self._request_once(url, what)
+                return await self._request_once(url, what, body)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _request_once(self, url: URL, what: str) -> bytes:
+    async def _request_once(self, url: URL, what: str, body: bytes | None) -> bytes:
         if self._session is None:
             raise RuntimeError("ODataClient used outside 'async with'")
         try:
-            async with self._session.get(url, ssl=self._ssl) as resp:
+            async with self._session.request(
+                "GET" if body is None else "POST",
+                url,
+                data=body,
+                ssl=self._ssl,
+                headers=None if body is None else _JSON_BODY,
+            ) as resp:
                 raw = await resp.read()
                 status = resp.status
         except aiohttp.ClientConnectorCertificateError as exc:
@@ -187,6 +204,10 @@ class ODataClient:
                 "onec.verify_tls = false only for a test server)",
                 endpoint=what,
             ) from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise OneCUnreachable(
+                f"1C OData unreachable: {type(exc).__name__}", endpoint=what
+            ) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise OneCUnavailable(
                 f"1C OData unreachable: {type(exc).__name__}", endpoint=what
@@ -194,6 +215,18 @@ class ODataClient:
         if status >= 400:
             raise _error(status, raw, what)
         return raw
+
+
+def _json_object(raw: bytes, what: str) -> dict[str, Any]:
+    try:
+        body = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise OneCProtocolError(
+            f"OData answer is not JSON: {exc}", endpoint=what
+        ) from exc
+    if not isinstance(body, dict):
+        raise OneCProtocolError("OData answer is not an object", endpoint=what)
+    return body
 
 
 def _error(status: int, raw: bytes, what: str) -> OneCError:

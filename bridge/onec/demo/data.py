@@ -71,7 +71,11 @@ SCHEMA: dict[str, tuple[list[Property], list[tuple[str, list[Property]]]]] = {
             ("АбонентПредставление", "Edm.String"),
             ("Входящий", "Edm.Boolean"),
             ("Ответственный_Key", "Edm.Guid"),
+            ("Автор_Key", "Edm.Guid"),
+            ("Важность", "Edm.String"),
             ("Тема", "Edm.String"),
+            ("Описание", "Edm.String"),
+            ("Комментарий", "Edm.String"),
         ],
         [],
     ),
@@ -231,7 +235,11 @@ def _call(base: Infobase, rnd: random.Random, i: int, start: datetime) -> Entity
         "АбонентПредставление": company["Description"] if company else "",
         "Входящий": rnd.random() < 0.6,
         "Ответственный_Key": user["Ref_Key"] if user else EMPTY_REF,
+        "Автор_Key": user["Ref_Key"] if user else EMPTY_REF,
+        "Важность": "Обычная",
         "Тема": rnd.choice(["Заказ", "Доставка", "Оплата", "Рекламация"]),
+        "Описание": "",
+        "Комментарий": "",
     }
 
 

@@ -4,10 +4,12 @@ What it reproduces, from the platform documentation (17.4) and the incumbent's S
 contract: `$metadata` (EDMX v3, namespace `StandardODATA`, container `EnterpriseV8`),
 JSON collections `{"odata.metadata", "value"}` with tabular parts as collections,
 the `$filter`/`$select`/`$orderby`/`$top`/`$skip` options (`$skip` before `$top`),
-`odata.error` bodies with 1C's internal codes, HTTP Basic auth, and the
-`miko_crm_api` web service with 1C's session cookie (`ibsession`, `IBSession:
-start`). Faults are switchable for tests (`down`, `fail_next`, `expire_sessions`).
-Not reproduced: the Atom format (JSON only), `$expand`, writes.
+creating objects by POST to an entity set (`writes`: 201 with the created entity
+and its `Location`), `odata.error` bodies with 1C's internal codes, HTTP Basic
+auth, and the `miko_crm_api` web service with 1C's session cookie (`ibsession`,
+`IBSession: start`). Faults are switchable for tests (`down`, `fail_next`,
+`lose_answers`, `expire_sessions`). Not reproduced: the Atom format (JSON only),
+`$expand`, updates, deletes, posting.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from aiohttp import web
 
 from bridge.onec.demo import data
 from bridge.onec.demo.filters import FilterError, parse
+from bridge.onec.demo.writes import CODE_BAD_REQUEST, WriteError, new_object
 
 Entity = dict[str, Any]
 PUBLICATION = "demo"
@@ -56,6 +59,9 @@ class Faults:
     bom: bool = False
     # While set and not yet released, requests hang (a 1C stuck in a long lock).
     hang: asyncio.Event | None = None
+    # Creates to write and then drop the connection on, unanswered: the client
+    # cannot tell whether the object exists (a timeout or a proxy reset does this).
+    lose_answers: int = 0
 
 
 @dataclass
@@ -76,6 +82,7 @@ class DemoOneC:
         app = web.Application(middlewares=[self._gate])
         app.router.add_get(ODATA_ROOT + "$metadata", self._metadata)
         app.router.add_get(ODATA_ROOT + "{resource}", self._collection)
+        app.router.add_post(ODATA_ROOT + "{resource}", self._create)
         app.router.add_get(WS_PATH, self._wsdl)
         app.router.add_post(WS_PATH, self._soap)
         return app
@@ -146,6 +153,36 @@ class DemoOneC:
                 400, CODE_OPTIONS, f"Ошибка разбора опций запроса: {exc}"
             )
         return self._json(request, name, {"value": selected})
+
+    async def _create(self, request: web.Request) -> web.StreamResponse:
+        if not _wants_json(request):
+            return _odata_error(
+                400, CODE_FORMAT, "Запрошенный тип представления не поддерживается"
+            )
+        name = request.match_info["resource"]
+        if name not in self.infobase.sets:
+            return _odata_error(
+                404, CODE_TYPE_NOT_FOUND, f"Тип сущности не найден: {name}"
+            )
+        try:
+            entity = new_object(self.infobase, name, await _json_body(request))
+        except WriteError as exc:
+            return _odata_error(400, exc.code, exc.message)
+        self.infobase.sets[name].append(entity)
+        if self.faults.lose_answers:
+            self.faults.lose_answers -= 1
+            # Closed before answering: aiohttp drops the answer on a closed transport.
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=201)
+        response = self._json(request, name + "/@Element", entity)
+        response.set_status(201)
+        response.headers["Location"] = str(
+            request.url.with_query(None).with_path(
+                f"{ODATA_ROOT}{name}(guid'{entity['Ref_Key']}')"
+            )
+        )
+        return response
 
     def _query(
         self, name: str, rows: list[Entity], request: web.Request
@@ -313,6 +350,13 @@ def _wants_json(request: web.Request) -> bool:
     return fmt.startswith("json") or "application/json" in request.headers.get(
         "Accept", ""
     )
+
+
+async def _json_body(request: web.Request) -> Any:
+    try:
+        return json.loads(await request.read())
+    except ValueError:
+        raise WriteError(CODE_BAD_REQUEST, "Неверный формат запроса") from None
 
 
 def _split_key(resource: str) -> tuple[str, str | None]:
