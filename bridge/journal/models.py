@@ -1,4 +1,5 @@
-"""Journal tables: one row per call leg, and the rows a loader had to reject."""
+"""Journal tables: one row per call leg, the rows a loader had to reject, and the
+1C documents calls were written back as."""
 
 from __future__ import annotations
 
@@ -90,3 +91,27 @@ class CdrCheckpoint(Base):
     cursor: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     gap_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class OneCCallDocument(Base):
+    """Which 1C document a journal call became (write-back), one row per call.
+
+    The row is written *before* the document is sent, as `sending`: after a crash
+    or a lost answer it is the evidence that 1C may already have the document, so
+    the next run looks it up by its marker instead of creating a second one.
+    """
+
+    __tablename__ = "journal_onec_documents"
+    __table_args__ = (UniqueConstraint("source", "linkedid"),)
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(16))
+    linkedid: Mapped[str] = mapped_column(String(128))
+    # The call's first leg: the journal record the document stands for.
+    leg_id: Mapped[int] = mapped_column(RowId, unique=True)
+    # "sending" (outcome unknown), "created" or "rejected".
+    state: Mapped[str] = mapped_column(String(16))
+    ref_key: Mapped[str | None] = mapped_column(String(36), unique=True)
+    reason: Mapped[str] = mapped_column(String(512))
+    attempts: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

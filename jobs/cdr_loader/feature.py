@@ -1,4 +1,5 @@
-"""The call-journal feature: the history API and the `cdr_loader` job body."""
+"""The call-journal feature: the history API and the `cdr_loader` job body, with
+the write-back of calls to 1C as its last step when `onec.writeback` is on."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from aiohttp import web
 
 from bridge.core import Core
 from bridge.journal.http import setup_journal_api
+from bridge.journal.onec_links import OneCLinks
 from bridge.journal.owners import JournalOwners
-from bridge.onec.feature import CONTACT_REFRESH
+from bridge.onec.feature import CONTACT_REFRESH, odata_client
 from jobs.base import JobContext, JobReport
 from jobs.cdr_loader.config import CdrConfig
 from jobs.cdr_loader.loader import CdrLoader, GapCheck
@@ -20,6 +22,7 @@ from jobs.cdr_loader.sources.mikopbx_rest import MikoPbxRestSource
 from jobs.cdr_loader.sources.sql_table import SqlTableSource
 from jobs.cdr_loader.sources.vpbx_client import VpbxHistory
 from jobs.cdr_loader.sources.vpbx_export import VpbxExportSource
+from jobs.cdr_loader.writeback import WriteBackMetrics, WriteBackStep
 from pbx.vpbx.client import VpbxClient
 from pbx.vpbx.feature import VPBX
 from pbx.vpbx.history_files import HistoryFiles
@@ -34,14 +37,33 @@ def setup(app: web.Application, core: Core) -> None:
     source = build_source(core.config.cdr)
     if core.config.cdr.source == "vpbx" and VPBX in app:
         source = vpbx_source(core, app[VPBX].client, app[VPBX].history_files)
-    core.job_bodies[JOB_ID] = job_body(core, source)
+    core.job_bodies[JOB_ID] = job_body(core, source, writeback_step(core))
     if CONTACT_REFRESH in app:
         # The contact refresh jobs fill owners of the journal's calls.
         app[CONTACT_REFRESH].calls = JournalOwners(core.db)
 
 
-def job_body(core: Core, source: CdrSource | None = None) -> CdrLoaderBody:
-    return CdrLoaderBody(core, source or build_source(core.config.cdr))
+def job_body(
+    core: Core,
+    source: CdrSource | None = None,
+    writeback: WriteBackStep | None = None,
+) -> CdrLoaderBody:
+    return CdrLoaderBody(core, source or build_source(core.config.cdr), writeback)
+
+
+def writeback_step(core: Core) -> WriteBackStep | None:
+    """The write-back step, or None while `onec.writeback.enabled` is off."""
+    config = core.config.onec
+    if not config.writeback.enabled:
+        return None
+    return WriteBackStep(
+        OneCLinks(core.db),
+        config,
+        zone=core.config.cdr.zone,
+        clock=core.clock,
+        client=lambda: odata_client(config),
+        metrics=WriteBackMetrics(core.metrics),
+    )
 
 
 def vpbx_source(
@@ -62,9 +84,15 @@ def vpbx_source(
 class CdrLoaderBody:
     """Reads `core.events`/`core.contacts` at run time: features set them later."""
 
-    def __init__(self, core: Core, source: CdrSource | None) -> None:
+    def __init__(
+        self,
+        core: Core,
+        source: CdrSource | None,
+        writeback: WriteBackStep | None = None,
+    ) -> None:
         self.core = core
         self.source = source
+        self.writeback = writeback
 
     async def __call__(self, ctx: JobContext) -> JobReport:
         if self.source is None:
@@ -81,7 +109,22 @@ class CdrLoaderBody:
             contacts=self.core.contacts,
             events=self.core.events,
         )
-        return await loader(ctx)
+        report = await loader(ctx)
+        if self.writeback is None:
+            return report
+        # After the load: the journal's rows are committed whatever 1C does.
+        written = await self.writeback()
+        message = "; ".join(
+            m
+            for m in (
+                report.message,
+                written.deferred and f"1C write-back: {written.deferred}",
+            )
+            if m
+        )
+        return JobReport(
+            report.outcome, {**report.counters, **written.counters}, message
+        )
 
 
 def build_source(cdr: CdrConfig) -> CdrSource | None:

@@ -4,8 +4,10 @@ A POST to an entity set carries the new object's fields as JSON. Properties the
 object does not have are ignored; the rest must have values of their Edm type, or
 1C answers `odata.error` code 4 (wrong property value). What the body leaves out
 gets the empty value of its type; 1C fills `Ref_Key` (unless given), `DataVersion`
-and, for a document, the next `Number`. Fill checking (`ПроверкаЗаполнения`) is an
-interactive-write feature and is not run for OData writes, so empty strings pass.
+and, for a document, the next `Number`. A composite field's `<Name>_Type` must name
+an entity set of the base, and `<Name>` then that object's guid. Fill checking
+(`ПроверкаЗаполнения`) is an interactive-write feature and is not run for OData
+writes, so empty strings pass.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def new_object(base: data.Infobase, entity_set: str, body: Any) -> Entity:
     entity: Entity = {}
     for name, edm_type in props:
         entity[name] = _value(name, edm_type, body.get(name, _EMPTY[edm_type]))
+    _check_composites(entity)
     for part, _ in parts:
         entity[part] = []
     ref = entity["Ref_Key"]
@@ -80,6 +83,16 @@ def _valid(edm_type: str, value: Any) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _check_composites(entity: Entity) -> None:
+    """A composite field naming a reference type must hold that reference's guid."""
+    for name, value in list(entity.items()):
+        if not name.endswith("_Type") or value == "StandardODATA.Undefined":
+            continue
+        field = name.removesuffix("_Type")
+        if not _valid("Edm.Guid", entity.get(field)):
+            raise WriteError(CODE_BAD_VALUE, f"Неверное значение свойства '{field}'")
 
 
 def _type_name(name: str, value: Any) -> str:
