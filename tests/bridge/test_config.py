@@ -80,6 +80,12 @@ class TestRefusals:
             ("[asterisk]\nhost = 'pbx'\n", "asterisk.username", "required"),
             ("[cdr]\nsource = 'csv'\n", "cdr.path", "required"),
             ("[onec]\nodata_url = 'http://1c/'\n", "onec.username", "required"),
+            ("[onec.writeback]\nenabled = true\n", "onec.writeback.enabled", "needs"),
+            (
+                "[onec.writeback]\nbatch_size = 0\n",
+                "onec.writeback.batch_size",
+                "greater than or equal to 1",
+            ),
             ("[vpbx]\nclient_id = 'abc'\n", "vpbx.sign_key", "required"),
         ],
     )
