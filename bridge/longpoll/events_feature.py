@@ -129,6 +129,8 @@ def _lifecycle(
             await asyncio.gather(*tasks, return_exceptions=True)
             if wakeups is not None:
                 await wakeups.close()
+            if pusher is not None:
+                await pusher.aclose()
             with contextlib.suppress(Exception):
                 await registry.flush()
             await hub.stop()

@@ -137,6 +137,9 @@ class WebServicePusher:
             log.error("web-service push stopped: 1C rejected the credentials")
             self.stopped.set()
 
+    async def aclose(self) -> None:
+        await self._api.aclose()
+
     async def _push_once(self) -> None:
         answer = await self._hub.poll(
             self.cursor, extension=None, wait=self._poll_wait, limit=100

@@ -207,6 +207,7 @@ async def test_health_shows_the_pusher(tmp_path: object) -> None:
     assert channels["state"] == "down"
     assert channels["data"]["push"]["state"] == "auth_failed"
     assert body["ready"] is False
+    assert crm.closed  # the service closed its 1C client on the way out
 
 
 async def test_one_instance_pushes_and_another_takes_over(
