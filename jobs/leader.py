@@ -1,4 +1,4 @@
-"""The scheduler lock: one instance at a time runs the schedules.
+"""Leader locks: one instance at a time runs the schedules, or pushes to 1C.
 
 PostgreSQL: a session advisory lock held on a dedicated connection, so it goes away
 with the connection when the process dies. SQLite can only be shared by processes of
@@ -8,9 +8,11 @@ Standby instances keep serving HTTP and retry the lock every `jobs.refresh_secon
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -21,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bridge.storage.database import Database
 
 log = logging.getLogger(__name__)
-# Any fixed number, distinct from the migration lock's.
+# Any fixed numbers, distinct from the migration lock's and from each other.
 _PG_SCHEDULER_LOCK = 0x7E1EB505
-LOCK_FILE = "scheduler.lock"
+_PG_KEYS = {"scheduler": _PG_SCHEDULER_LOCK, "web-service-push": 0x7E1EB506}
 
 
 class LeaderLock(Protocol):
@@ -122,9 +124,51 @@ class FileLock:
             os.close(fd)
 
 
-def leader_lock(db: Database, data_dir: Path) -> LeaderLock:
+def leader_lock(db: Database, data_dir: Path, role: str = "scheduler") -> LeaderLock:
+    """The lock for `role` ("scheduler" or "web-service-push")."""
     if db.is_sqlite:
         database = db.url.database or ""
         folder = Path(database).parent if database not in ("", ":memory:") else data_dir
-        return FileLock(folder / LOCK_FILE)
-    return PgAdvisoryLock(db)
+        return FileLock(folder / f"{role}.lock")
+    return PgAdvisoryLock(db, _PG_KEYS[role])
+
+
+async def while_leading(
+    lock: LeaderLock,
+    work: Callable[[], Awaitable[None]],
+    *,
+    every: float,
+    standby: Callable[[], None] = lambda: None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Run `work` only while this instance holds `lock`, until cancelled.
+
+    Standing by, the lock is retried every `every` seconds; leading, it is checked
+    as often and `work` is cancelled the moment it is lost, so two instances never
+    both work for longer than one check. Returns when `work` ends on its own.
+    """
+    while True:
+        if await lock.acquire():
+            if await _lead(lock, work, every):
+                return
+            standby()
+        await sleep(every)
+
+
+async def _lead(
+    lock: LeaderLock, work: Callable[[], Awaitable[None]], every: float
+) -> bool:
+    """True when `work` ended on its own; False when the lock was lost."""
+    task = asyncio.ensure_future(work())
+    try:
+        while not task.done():
+            await asyncio.wait({task}, timeout=every)
+            if not task.done() and not await lock.still_held():
+                log.warning("leader lock lost; standing by")
+                return False
+        task.result()  # its error, if it failed, is the caller's
+        return True
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await lock.release()

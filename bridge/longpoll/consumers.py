@@ -83,6 +83,7 @@ class ConsumerRegistry:
         self._stored_cursor: dict[str, str] = {}
         self._seen: dict[str, _Seen] = {}
         self._lookups: dict[str, asyncio.Future[Consumer | None]] = {}
+        self._forgotten = 0  # counts local revocations; see refresh()
 
     # --- Consumers protocol ------------------------------------------------------
 
@@ -114,6 +115,26 @@ class ConsumerRegistry:
                 select(ConsumerRow).where(ConsumerRow.token_hash == digest)
             )
         return None if row is None else self._remember(row)
+
+    async def refresh(self) -> None:
+        """Drop cached consumers that are gone from the database.
+
+        Another instance may have revoked a consumer or replaced a panel token;
+        without this, its old token would keep working here until a restart.
+        Called every few seconds, so a revocation holds everywhere that soon.
+        """
+        forgotten = self._forgotten
+        async with self._db.session() as session:
+            rows = (await session.scalars(select(ConsumerRow))).all()
+        if forgotten != self._forgotten:
+            return  # revoked here meanwhile: the rows may predate it; next time
+        self._by_hash = {row.token_hash: _consumer(row) for row in rows}
+        for row in rows:
+            self._stored_cursor.setdefault(row.name, row.cursor)
+        names = {row.name for row in rows}
+        for name in set(self._stored_cursor) - names:
+            self._stored_cursor.pop(name, None)
+            self._seen.pop(name, None)
 
     def _remember(self, row: ConsumerRow) -> Consumer:
         consumer = _consumer(row)
@@ -206,6 +227,7 @@ class ConsumerRegistry:
         )
 
     def _forget(self, name: str) -> None:
+        self._forgotten += 1
         self._by_hash = {h: c for h, c in self._by_hash.items() if c.name != name}
         self._stored_cursor.pop(name, None)
         self._seen.pop(name, None)

@@ -31,6 +31,7 @@ from bridge.longpoll.hub import EventHub
 from bridge.longpoll.push import PushCursorStore, PushState, WebServicePusher
 from bridge.longpoll.windows import CHANNELS, EVENTS, ChannelWindows
 from bridge.onec.web_service import MikoCrmApi
+from jobs.leader import leader_lock
 
 if TYPE_CHECKING:
     from bridge.longpoll.cluster import RedisWakeups
@@ -40,6 +41,9 @@ ClientFactory = Callable[[Config], MikoCrmApi]
 Feature = Callable[[web.Application, Core], None]
 PUSHER = web.AppKey("web_service_pusher", WebServicePusher)
 _FLUSH_SECONDS = 5.0
+# How soon a standby instance takes over pushing to 1C when the pusher's dies.
+_LEAD_SECONDS = 5.0
+PUSH_ROLE = "web-service-push"
 _CATCH_UP_SECONDS = 1.0
 
 
@@ -107,10 +111,12 @@ def _lifecycle(
         await registry.load()
         tasks = [
             asyncio.create_task(_every(interval, hub.prune), name="event-prune"),
-            asyncio.create_task(_every(_FLUSH_SECONDS, registry.flush), name="acks"),
+            asyncio.create_task(_every(_FLUSH_SECONDS, _sync(registry)), name="acks"),
         ]
         if pusher is not None:
-            tasks.append(asyncio.create_task(pusher.run(), name="web-service-push"))
+            lock = leader_lock(core.db, core.config.storage.data_dir, PUSH_ROLE)
+            pushing = pusher.lead(lock, every=_LEAD_SECONDS)
+            tasks.append(asyncio.create_task(pushing, name="web-service-push"))
         if not core.db.is_sqlite:
             tasks.append(asyncio.create_task(_catch_up(hub), name="event-catch-up"))
         if wakeups is not None:
@@ -123,6 +129,8 @@ def _lifecycle(
             await asyncio.gather(*tasks, return_exceptions=True)
             if wakeups is not None:
                 await wakeups.close()
+            if pusher is not None:
+                await pusher.aclose()
             with contextlib.suppress(Exception):
                 await registry.flush()
             await hub.stop()
@@ -167,6 +175,14 @@ def _close_polls(hub: EventHub) -> Callable[[web.Application], Awaitable[None]]:
         hub.close_polls()
 
     return close
+
+
+def _sync(registry: ConsumerRegistry) -> Callable[[], Awaitable[None]]:
+    async def sync() -> None:
+        await registry.flush()
+        await registry.refresh()
+
+    return sync
 
 
 def _status(

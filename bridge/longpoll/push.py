@@ -29,6 +29,7 @@ from bridge.onec.errors import (
 from bridge.onec.web_service import CALL_EVENT_SUBJECT, MikoCrmApi
 from bridge.storage.database import Database
 from bridge.storage.models import InstanceMeta
+from jobs.leader import LeaderLock, while_leading
 
 log = logging.getLogger(__name__)
 PUSH_CURSOR_KEY = "events.push_cursor"
@@ -47,6 +48,7 @@ class Backoff:
 
 class PushState(enum.StrEnum):
     STARTING = "starting"
+    STANDBY = "standby"  # another instance holds the push lock
     PUSHING = "pushing"
     ONEC_UNAVAILABLE = "onec_unavailable"
     AUTH_FAILED = "auth_failed"
@@ -104,6 +106,22 @@ class WebServicePusher:
         self.cursor: Cursor | None = None
         self.stopped = asyncio.Event()  # set when run() ends on its own
 
+    async def lead(self, lock: LeaderLock, every: float) -> None:
+        """Push only while this instance holds the push lock, until cancelled.
+
+        With several instances on one database every one of them would otherwise
+        push every event. The cursor is shared (`instance_meta`), so whoever takes
+        the lock over resumes where the last pusher stopped; the event in flight at
+        a failover may reach 1C twice (at-least-once; events carry ids).
+        """
+        self._set(PushState.STANDBY, "another instance pushes")
+        await while_leading(
+            lock,
+            self.run,
+            every=every,
+            standby=lambda: self._set(PushState.STANDBY, "lost the push lock"),
+        )
+
     async def run(self) -> None:
         """Push until cancelled, or until 1C rejects the credentials."""
         self.cursor = await self._store.load()
@@ -118,6 +136,9 @@ class WebServicePusher:
         except _AuthStop:
             log.error("web-service push stopped: 1C rejected the credentials")
             self.stopped.set()
+
+    async def aclose(self) -> None:
+        await self._api.aclose()
 
     async def _push_once(self) -> None:
         answer = await self._hub.poll(

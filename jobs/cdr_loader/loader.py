@@ -9,12 +9,12 @@ backfills rows the journal lacks (late-written CDRs, earlier failures).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
 
 from bridge.call_events import EventSink
 from bridge.clock import Clock
@@ -26,7 +26,7 @@ from bridge.storage.database import Database
 from jobs.base import JobContext, JobOutcome, JobReport
 from jobs.cdr_loader import checkpoint
 from jobs.cdr_loader.mapping import map_row
-from jobs.cdr_loader.records import SourceRow
+from jobs.cdr_loader.records import Batch, SourceRow
 from jobs.cdr_loader.sources.base import CdrSource, SourceUnavailable
 
 log = logging.getLogger(__name__)
@@ -65,8 +65,7 @@ class CdrLoader:
             state = await checkpoint.load(conn, self.source.name)
         span: list[datetime] = []
         try:
-            async for batch in self.source.batches(state.cursor):
-                await self._store(batch.rows, batch.cursor, counters, span)
+            await self._load(state.cursor, counters, span)
             if self._gap_check_due(state.gap_checked_at):
                 await self._check_gaps(counters, span)
         except SourceUnavailable as exc:
@@ -78,21 +77,46 @@ class CdrLoader:
         await self._announce(counters, span)
         return JobReport(JobOutcome.OK, dict(counters))
 
+    async def _load(
+        self, cursor: str | None, counters: Counter[str], span: list[datetime]
+    ) -> None:
+        """Batches in order, one written while the next is read and mapped.
+
+        Mapping is Python on this thread; the insert runs in the database (its
+        own thread for SQLite, its own process for PostgreSQL), so overlapping
+        them uses both cores. Commits stay in batch order: batch N+1 starts
+        writing only after batch N's transaction, with its checkpoint, committed.
+        """
+        writing: asyncio.Task[None] | None = None
+        try:
+            async for batch in self.source.batches(cursor):
+                legs, rejects = self._map(batch.rows)
+                owners = await self._owners(legs)
+                if writing is not None:
+                    await writing
+                stored = self._store(legs, owners, rejects, batch, counters, span)
+                writing = asyncio.create_task(stored)
+        finally:
+            # Whatever stopped the reading, the batch in flight still commits (or
+            # fails) before the run reports, so counters match the database.
+            if writing is not None:
+                await writing
+
     async def _store(
         self,
-        rows: list[SourceRow],
-        cursor: str,
+        legs: list[JournalLeg],
+        owners: Mapping[str, Owner | None],
+        rejects: list[Rejected],
+        batch: Batch,
         counters: Counter[str],
         span: list[datetime],
     ) -> None:
-        legs, rejects = self._map(rows)
-        owned = await self._with_owners(legs)
         now = self.clock.now()
         async with self.db.engine.begin() as conn:
-            inserted = await store.insert_legs(conn, owned)
+            inserted = await store.insert_legs(conn, legs, owners)
             await store.insert_rejects(conn, self.source.name, rejects, now)
-            await checkpoint.save(conn, self.source.name, now, cursor=cursor)
-        counters["read"] += len(rows)
+            await checkpoint.save(conn, self.source.name, now, cursor=batch.cursor)
+        counters["read"] += len(batch.rows)
         counters["inserted"] += inserted
         counters["duplicates"] += len(legs) - inserted
         counters["rejected"] += len(rejects)
@@ -111,9 +135,9 @@ class CdrLoader:
             missing = [leg for leg in legs if leg.leg_key not in have]
             if not missing:
                 continue
-            owned = await self._with_owners(missing)
+            owners = await self._owners(missing)
             async with self.db.engine.begin() as conn:
-                counters["backfilled"] += await store.insert_legs(conn, owned)
+                counters["backfilled"] += await store.insert_legs(conn, missing, owners)
             _widen(span, missing)
         async with self.db.engine.begin() as conn:
             await checkpoint.save(conn, self.source.name, now, gap_checked_at=now)
@@ -137,12 +161,13 @@ class CdrLoader:
                 legs.append(mapped)
         return legs, rejects
 
-    async def _with_owners(self, legs: list[JournalLeg]) -> list[dict[str, Any]]:
+    async def _owners(self, legs: list[JournalLeg]) -> dict[str, Owner | None]:
+        """Owners of the batch's external numbers, each looked up once."""
         owners: dict[str, Owner | None] = {}
         if self.contacts is not None:
             for number in {leg.external_number for leg in legs if leg.external_number}:
                 owners[number] = Owner.from_match(await self.contacts.lookup(number))
-        return [store.leg_row(leg, owners.get(leg.external_number)) for leg in legs]
+        return owners
 
     async def _announce(self, counters: Counter[str], span: list[datetime]) -> None:
         new = counters["inserted"] + counters["backfilled"]

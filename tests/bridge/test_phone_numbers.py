@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 
 from bridge.phone_numbers import NumberKind, NumberType, normalize, number_type
@@ -54,3 +55,21 @@ def test_foreign_numbers_keep_their_country() -> None:
 )
 def test_number_type_for_the_direction_report(raw: str, kind: NumberType) -> None:
     assert number_type(normalize(raw)) is kind
+
+
+def test_zone_7_is_typed_as_phonenumbers_types_it() -> None:
+    # number_type builds zone-7 numbers without parse(); a sweep over prefixes
+    # (mobile, fixed, toll-free, unassigned, Kazakhstan) holds it to parse().
+    for prefix in range(100, 1000, 7):
+        e164 = f"+7{prefix}{prefix * 7919 % 10_000_000:07d}"
+        ours = number_type(normalize(e164))
+        theirs = phonenumbers.number_type(phonenumbers.parse(e164))
+        assert ours is _TYPES.get(theirs, NumberType.UNKNOWN), e164
+
+
+_TYPES = {
+    phonenumbers.PhoneNumberType.MOBILE: NumberType.MOBILE,
+    phonenumbers.PhoneNumberType.TOLL_FREE: NumberType.TOLL_FREE,
+    phonenumbers.PhoneNumberType.FIXED_LINE: NumberType.FIXED,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: NumberType.FIXED,
+}

@@ -23,6 +23,7 @@ class FakeMikoCrm:
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.failures: list[OneCError] = []  # raised by the next calls, in order
         self.attempts = 0
+        self.closed = False
         self._arrived = asyncio.Condition()
 
     async def call_event(self, subject: str, data: str) -> None:
@@ -35,6 +36,9 @@ class FakeMikoCrm:
 
     async def user_list(self) -> list[OneCUser]:
         return list(self.users)
+
+    async def aclose(self) -> None:
+        self.closed = True
 
     async def until_received(self, count: int) -> None:
         async with self._arrived:

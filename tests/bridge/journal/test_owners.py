@@ -31,7 +31,7 @@ async def load(db: Database) -> list[JournalLeg]:
         assert isinstance(leg, JournalLeg)
         legs.append(leg)
     async with db.engine.begin() as conn:
-        await store.insert_legs(conn, [store.leg_row(x) for x in legs])
+        await store.insert_legs(conn, legs)
     return legs
 
 

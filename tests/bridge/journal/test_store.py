@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -35,7 +36,7 @@ def legs() -> list[JournalLeg]:
 
 async def load(db: Database) -> None:
     async with db.engine.begin() as conn:
-        await store.insert_legs(conn, [store.leg_row(x) for x in legs()])
+        await store.insert_legs(conn, legs())
 
 
 def _diff(conn: Connection) -> list[object]:
@@ -51,7 +52,7 @@ async def test_migration_matches_the_models(db: Database) -> None:
 async def test_insert_is_idempotent(db: Database) -> None:
     await load(db)
     async with db.engine.begin() as conn:
-        again = await store.insert_legs(conn, [store.leg_row(x) for x in legs()])
+        again = await store.insert_legs(conn, legs())
     assert again == 0
 
 
@@ -87,3 +88,27 @@ async def test_filters_on_both_engines(db: Database) -> None:
         first, more = await query.page(conn, day_, limit=10, offset=0)
         assert more
         assert first[0].started_at >= first[-1].started_at
+
+
+async def test_every_column_reads_back_as_the_leg_had_it(db: Database) -> None:
+    # insert_legs lists the values by position; a swapped pair of same-typed
+    # columns (src_raw/dst_raw, talk/wait) would only show here.
+    owner = store.Owner("ref-9", "Catalog_Контрагенты", "ИП Иванов")
+    sample = legs()
+    owned = {leg.external_number: owner for leg in sample if leg.external_number}
+    async with db.engine.begin() as conn:
+        assert await store.insert_legs(conn, sample, owned) == len(sample)
+        rows = {r.leg_key: r for r in (await conn.execute(select(CallLeg))).all()}
+    for leg in sample:
+        row = rows[leg.leg_key]._mapping
+        for name in JournalLeg.__dataclass_fields__:
+            expected = getattr(leg, name)
+            if isinstance(expected, datetime):
+                expected = expected.astimezone(UTC)
+            elif name == "raw":
+                expected = json.dumps(expected, ensure_ascii=False)
+            assert row[name] == expected, name
+        mine = owner if leg.external_number else None
+        assert row["owner_ref"] == (mine.ref if mine else None)
+        assert row["owner_entity"] == (mine.entity if mine else None)
+        assert row["owner_name"] == (mine.name if mine else None)

@@ -48,6 +48,22 @@ async def test_revoke_takes_effect_at_once(db: Database, clock: FakeClock) -> No
         await registry.revoke("base1")
 
 
+async def test_a_revocation_on_another_instance_holds_after_refresh(
+    db: Database, clock: FakeClock
+) -> None:
+    here, there = ConsumerRegistry(db, clock), ConsumerRegistry(db, clock)
+    token = await there.add("base1", ConsumerKind.ONEC)
+    panel = await there.issue_panel_token("102", "user-7")
+    assert await here.authenticate(token) is not None  # cached here now
+    assert await here.authenticate(panel) is not None
+    await there.revoke("base1")
+    newer = await there.issue_panel_token("102", "user-7")
+    await here.refresh()
+    assert await here.authenticate(token) is None
+    assert await here.authenticate(panel) is None
+    assert await here.authenticate(newer) is not None
+
+
 async def test_names_are_unique_and_kinds_checked(
     db: Database, clock: FakeClock
 ) -> None:

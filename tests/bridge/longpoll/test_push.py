@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Self
 
 import aiohttp
@@ -19,7 +20,7 @@ from bridge.config import Config
 from bridge.core import open_core
 from bridge.longpoll.config import EventsConfig
 from bridge.longpoll.event_log import EventLog
-from bridge.longpoll.events_feature import PUSHER, make_setup
+from bridge.longpoll.events_feature import PUSH_ROLE, PUSHER, make_setup
 from bridge.longpoll.hub import EventHub
 from bridge.longpoll.push import (
     Backoff,
@@ -31,6 +32,7 @@ from bridge.onec.errors import OneCAuthError, OneCUnavailable, SoapFault
 from bridge.onec.web_service import CALL_EVENT_SUBJECT, OneCUser
 from bridge.storage import migrate
 from bridge.storage.database import Database
+from jobs.leader import leader_lock
 from tests.conftest import make_config
 from tests.fakes.miko_crm import FakeMikoCrm
 
@@ -205,3 +207,43 @@ async def test_health_shows_the_pusher(tmp_path: object) -> None:
     assert channels["state"] == "down"
     assert channels["data"]["push"]["state"] == "auth_failed"
     assert body["ready"] is False
+    assert crm.closed  # the service closed its 1C client on the way out
+
+
+async def test_one_instance_pushes_and_another_takes_over(
+    hub: EventHub, db: Database, tmp_path: Path
+) -> None:
+    """Two instances in web-service mode on one database: 1C gets each event from
+    one of them; when that one stops, the other resumes from the shared cursor."""
+    crm = FakeMikoCrm()
+    first, second = pusher_for(hub, crm, db), pusher_for(hub, crm, db)
+    leads = [
+        asyncio.create_task(p.lead(leader_lock(db, tmp_path, PUSH_ROLE), every=0.05))
+        for p in (first, second)
+    ]
+    try:
+        async with asyncio.timeout(10):
+            await hub.until_parked(1)
+        leader, standby = (first, 0), (second, 1)
+        if first.state is PushState.STANDBY:
+            leader, standby = standby, leader
+        assert standby[0].state is PushState.STANDBY
+        for n in range(3):
+            await hub.publish_call(call(n))
+        await received(crm, 3)
+        leads[leader[1]].cancel()  # the pushing instance goes away
+        await asyncio.gather(leads[leader[1]], return_exceptions=True)
+        for n in range(3, 6):
+            await hub.publish_call(call(n))
+        async with asyncio.timeout(10):
+            await crm.until_received_call("leg-5")
+    finally:
+        for task in leads:
+            task.cancel()
+        await asyncio.gather(*leads, return_exceptions=True)
+    legs = [d["call_id"] for _, d in crm.received]
+    assert legs[:3] == ["leg-0", "leg-1", "leg-2"]  # nothing twice while both ran
+    # At-least-once across the failover: the last event pushed may come again.
+    assert list(dict.fromkeys(legs)) == [f"leg-{n}" for n in range(6)]
+    assert len(legs) - 6 <= 1
+    assert standby[0].pushed >= 3

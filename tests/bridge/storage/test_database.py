@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text
 
 from bridge.storage.base import UtcDateTime
-from bridge.storage.database import Database
+from bridge.storage.database import SQLITE_CACHE_KIB, Database
 
 
 async def test_given_sqlite_then_wal_busy_timeout_and_foreign_keys_are_on(
@@ -23,9 +23,11 @@ async def test_given_sqlite_then_wal_busy_timeout_and_foreign_keys_are_on(
             mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar()
             timeout = (await conn.execute(text("PRAGMA busy_timeout"))).scalar()
             fks = (await conn.execute(text("PRAGMA foreign_keys"))).scalar()
+            cache = (await conn.execute(text("PRAGMA cache_size"))).scalar()
     finally:
         await db.dispose()
     assert (mode, timeout, fks) == ("wal", 1234, 1)
+    assert cache == -SQLITE_CACHE_KIB
     assert (tmp_path / "x" / "a.db").exists()
 
 

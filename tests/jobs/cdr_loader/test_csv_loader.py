@@ -206,7 +206,10 @@ async def test_sigkill_mid_run_then_rerun_gives_the_same_rows(
             child.send_signal(signal.SIGKILL)
         await exited
     try:
-        assert len(await journal(killed_db)) == 24
+        # Killed mid-run: some whole batches of 8 committed (the loader writes
+        # one batch while reading the next, so two or three), never part of one.
+        committed = len(await journal(killed_db))
+        assert committed in (16, 24)
         source = MasterCsvSource(path, batch_size=8, zone=MSK)
         await loader(killed_db, source)(CTX)
         await loader(sqlite_db, source)(CTX)
