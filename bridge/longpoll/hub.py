@@ -164,6 +164,7 @@ class EventHub:
         if self._writer is not None:
             await self._writer
             self._writer = None
+        self._log.close()
 
     @property
     def bounds(self) -> LogBounds:
