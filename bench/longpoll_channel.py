@@ -34,7 +34,7 @@ from bridge.longpoll.consumer_auth import ConsumerKind
 from bridge.longpoll.consumers import ConsumerRegistry
 from bridge.longpoll.event_log import EventLog
 from bridge.longpoll.hub import EventHub
-from bridge.service import running
+from bridge.service import running, tune_garbage_collector
 
 _CONNECT_AT_ONCE = 200
 
@@ -132,6 +132,7 @@ async def targeted(parked: int = 2000, rate: float = 100, seconds: float = 10) -
             logging={"level": "warning"},
         )
         async with running(config) as (core, where):
+            tune_garbage_collector()  # as `serve` does
             hub, registry = core.events, core.consumers
             assert isinstance(hub, EventHub)
             assert isinstance(registry, ConsumerRegistry)
