@@ -14,8 +14,8 @@ from sqlalchemy import text
 
 from bridge.core import Core
 from bridge.health import ComponentStatus, State, StatusProvider
-from bridge.http.edge import count_requests, setup_edge
-from bridge.http.middleware import error_middleware, request_id_middleware
+from bridge.http.edge import setup_edge
+from bridge.http.middleware import request_id_middleware, service_middleware
 from bridge.longpoll import contact_feature, events_feature
 from bridge.onec import feature as onec_feature
 from bridge.onec.web_service_client import miko_crm_api
@@ -50,7 +50,7 @@ FEATURES: tuple[Feature, ...] = (
 
 def build_app(core: Core, features: tuple[Feature, ...] = FEATURES) -> web.Application:
     app = web.Application(
-        middlewares=[request_id_middleware, count_requests, error_middleware],
+        middlewares=[service_middleware],
         client_max_size=core.config.http.max_body_bytes,
     )
     app[CORE] = core

@@ -22,7 +22,33 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HEALTH = web.AppKey("health", HealthRegistry)
 REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
 OPENAPI = web.AppKey("openapi", OpenApi)
-REQUESTS = web.AppKey("http_requests_counter", Counter)
+
+
+class RequestCounter:
+    """`telebridge_http_requests`, with each label set's child kept at hand:
+    `labels()` validates and locks on every call, per response on the hot path."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._counter = Counter(
+            "telebridge_http_requests",
+            "HTTP requests answered, by route and status",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self._children: dict[tuple[str, str, int], Counter] = {}
+
+    def count(self, request: web.Request, status: int) -> None:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        key = (request.method, route, status)
+        child = self._children.get(key)
+        if child is None:
+            child = self._counter.labels(request.method, route, str(status))
+            self._children[key] = child
+        child.inc()
+
+
+REQUESTS = web.AppKey("http_requests_counter", RequestCounter)
 
 
 def setup_edge(
@@ -34,12 +60,7 @@ def setup_edge(
     app[HEALTH] = health
     app[REGISTRY] = registry
     app[OPENAPI] = openapi
-    app[REQUESTS] = Counter(
-        "telebridge_http_requests",
-        "HTTP requests answered, by route and status",
-        ["method", "route", "status"],
-        registry=registry,
-    )
+    app[REQUESTS] = RequestCounter(registry)
     Gauge(
         "telebridge_build_info",
         "Version of the running service",
@@ -77,12 +98,3 @@ async def metrics(request: web.Request) -> web.Response:
 
 async def openapi_document(request: web.Request) -> web.Response:
     return web.json_response(request.app[OPENAPI].document())
-
-
-@web.middleware
-async def count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
-    route = request.match_info.route.resource
-    name = route.canonical if route is not None else "unmatched"
-    request.app[REQUESTS].labels(request.method, name, str(response.status)).inc()
-    return response

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bridge.clock import Clock
@@ -201,13 +201,19 @@ class ConsumerRegistry:
         seen, self._seen = self._seen, {}
         if not seen:
             return
-        async with self._db.session() as session, session.begin():
-            for name, s in seen.items():
-                await session.execute(
-                    update(ConsumerRow)
-                    .where(ConsumerRow.name == name)
-                    .values(cursor=s.cursor, last_poll_at=s.at)
-                )
+        stmt = (
+            update(ConsumerRow)
+            .where(ConsumerRow.name == bindparam("seen_name"))
+            .values(cursor=bindparam("seen_cursor"), last_poll_at=bindparam("seen_at"))
+        )
+        rows = [
+            {"seen_name": name, "seen_cursor": s.cursor, "seen_at": s.at}
+            for name, s in seen.items()
+        ]
+        # One executemany: the write lock is held for one trip to the database
+        # thread, not one per consumer (event commits wait for that lock).
+        async with self._db.engine.begin() as conn:
+            await conn.execute(stmt, rows)
         for name, s in seen.items():
             self._stored_cursor[name] = s.cursor
 

@@ -2,15 +2,18 @@
 
 The log is the durability point: a publish returns only after its batch commits.
 Concurrent publishes are written together in one transaction (SQLite commits are
-the bottleneck, not rows). Commits happen one at a time, in `seq` order — within a
-process by the single writer, across instances by a PostgreSQL advisory lock — so
-a reader that has seen `seq` never later finds a smaller one appear.
+the bottleneck, not rows); on SQLite through a connection and thread of their own
+(`SqliteAppender`), the rest through SQLAlchemy. Commits happen one at a time, in
+`seq` order — within a process by the single writer, across instances by a
+PostgreSQL advisory lock — so a reader that has seen `seq` never later finds a
+smaller one appear.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bridge.longpoll.cursor import LogBounds, StoredEvent
 from bridge.longpoll.models import EventRow
+from bridge.longpoll.sqlite_appender import SqliteAppender
 from bridge.storage.database import Database
 from bridge.storage.models import InstanceMeta
 
@@ -60,6 +64,12 @@ class EventLog:
     def __init__(self, db: Database) -> None:
         self._db = db
         self.epoch = ""
+        self._appender = _sqlite_appender(db)
+
+    def close(self) -> None:
+        """Release the SQLite append thread (the engine is the Database's)."""
+        if self._appender is not None:
+            self._appender.close()
 
     async def open(self) -> LogBounds:
         """Read (or, on a fresh log, create) the epoch; the bounds to serve from."""
@@ -81,6 +91,20 @@ class EventLog:
             )
             for e in batch
         ]
+        if self._appender is not None:
+            try:
+                seqs = await self._appender.append(texts)
+            except sqlite3.Error as exc:
+                raise EventLogError(f"cannot store events: {exc}") from exc
+        else:
+            seqs = await self._append_with_sqlalchemy(texts)
+        return [
+            self.stored(seq, *text_) for seq, text_ in zip(seqs, texts, strict=True)
+        ]
+
+    async def _append_with_sqlalchemy(
+        self, texts: list[tuple[str, datetime, str, str]]
+    ) -> list[int]:
         rows = [
             {"topic": t, "published_at": at, "extensions": x, "data": d}
             for t, at, x, d in texts
@@ -92,12 +116,9 @@ class EventLog:
             async with self._db.engine.begin() as conn:
                 await self._lock_appends(conn)
                 result = await conn.execute(stmt, rows)
-                seqs = [row[0] for row in result.all()]
+                return [row[0] for row in result.all()]
         except SQLAlchemyError as exc:
             raise EventLogError(f"cannot store events: {exc}") from exc
-        return [
-            self.stored(seq, *text_) for seq, text_ in zip(seqs, texts, strict=True)
-        ]
 
     async def read(self, after: int, limit: int) -> list[StoredEvent]:
         stmt = (
@@ -198,6 +219,16 @@ class EventLog:
             await session.execute(
                 text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_APPEND_LOCK}
             )
+
+
+def _sqlite_appender(db: Database) -> SqliteAppender | None:
+    path = db.sqlite_file
+    if path is None:
+        return None
+    column = EventRow.__table__.c.published_at
+    to_db = column.type.bind_processor(db.engine.dialect)
+    assert to_db is not None  # noqa: S101 - UtcDateTime always converts
+    return SqliteAppender(path, db.busy_timeout_ms, to_db)
 
 
 async def _put_meta(session: AsyncSession, key: str, value: str) -> None:

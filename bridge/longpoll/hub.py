@@ -6,9 +6,11 @@ commit the events join a bounded in-memory tail and the parked polls that can se
 them are woken; a poll is answered from the tail, and from the database only when
 its cursor is older than the tail (after a restart, or a consumer far behind).
 
-Each parked poll is an explicit waiter: a future in the index of who may see what
-(1C bases see everything; panels their extension), registered for the poll and
-removed in `finally`. `interrupt()` wakes every waiter (shutdown, a channel closing).
+Each parked poll is an explicit waiter: a bare future in the index of who may see
+what (1C bases see everything; panels their extension) and in the `Deadlines` that
+end its wait, registered for the poll and removed in `finally`. `interrupt()` wakes
+every waiter (shutdown, a channel closing). A future and two set entries are all a
+parked poll costs the hub: 10,000 of them stay cheap.
 """
 
 from __future__ import annotations
@@ -33,10 +35,12 @@ from bridge.longpoll.cursor import (
     check,
     select,
 )
+from bridge.longpoll.deadlines import Deadlines, wake
 from bridge.longpoll.event_log import EventLog, EventLogError, NewEvent
 
 log = logging.getLogger(__name__)
 CALL_TOPIC = "call"
+_Waiter = asyncio.Future[None]
 _DB_READ_CHUNK = 1000
 
 
@@ -51,19 +55,6 @@ class PollAnswer:
 class _Pending:
     event: NewEvent
     done: asyncio.Future[StoredEvent]
-
-
-class _Waiter:
-    __slots__ = ("extension", "future", "interrupts")
-
-    def __init__(self, extension: str | None, interrupts: int) -> None:
-        self.extension = extension
-        self.interrupts = interrupts  # the hub's interrupt count when parked
-        self.future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    def wake(self) -> None:
-        if not self.future.done():
-            self.future.set_result(None)
 
 
 class EventHub:
@@ -88,6 +79,7 @@ class EventHub:
         self._writer: asyncio.Task[None] | None = None
         self._all: set[_Waiter] = set()
         self._by_extension: dict[str, set[_Waiter]] = {}
+        self._deadlines = Deadlines()
         self._stopping = False
         self._draining = False
         self._interrupts = 0
@@ -103,11 +95,12 @@ class EventHub:
             ["topic"],
             registry=registry,
         )
-        self._parked = Gauge(
+        # Read when scraped, not counted per park and unpark (a lock each time).
+        Gauge(
             "telebridge_events_parked_polls",
             "Long polls waiting for events",
             registry=registry,
-        )
+        ).set_function(lambda: self.parked)
         self._resets = Counter(
             "telebridge_events_resets",
             "Polls answered with a reset (events the consumer can no longer get)",
@@ -164,6 +157,7 @@ class EventHub:
         if self._writer is not None:
             await self._writer
             self._writer = None
+        self._log.close()
 
     @property
     def bounds(self) -> LogBounds:
@@ -267,23 +261,20 @@ class EventHub:
         head = max(self._bounds.head, stored[-1].seq)
         self._bounds = LogBounds(self._bounds.epoch, self._bounds.pruned_through, head)
         for waiter in self._all:
-            waiter.wake()
+            wake(waiter)
         if self._by_extension:
             for ext in set().union(*(s.extensions for s in stored)):
                 for waiter in self._by_extension.get(ext, ()):
-                    waiter.wake()
+                    wake(waiter)
 
     def interrupt(self) -> None:
         """Wake every parked poll; those with nothing new answer empty."""
         self._interrupts += 1
         for waiter in self._all:
-            waiter.wake()
+            wake(waiter)
         for waiters in self._by_extension.values():
             for waiter in waiters:
-                waiter.wake()
-
-    def _interrupted(self, waiter: _Waiter) -> bool:
-        return waiter.interrupts != self._interrupts
+                wake(waiter)
 
     # --- retention ---------------------------------------------------------------
 
@@ -332,16 +323,15 @@ class EventHub:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
-            # A timer on the waiter itself, not asyncio.timeout: a parked poll is
-            # then one future and one timer handle (10,000 of them stay cheap).
+            interrupts = self._interrupts
             waiter = self._park(extension)
-            timer = loop.call_later(remaining, waiter.wake)
+            tick = self._deadlines.add(waiter, deadline)
             try:
-                await waiter.future
+                await waiter
             finally:
-                timer.cancel()
-                self._unpark(waiter)
-            if self._draining or self._interrupted(waiter):
+                self._deadlines.remove(waiter, tick)
+                self._unpark(waiter, extension)
+            if self._draining or interrupts != self._interrupts:
                 break
         return PollAnswer(events, Cursor(self._bounds.epoch, after))
 
@@ -383,12 +373,11 @@ class EventHub:
         return events, covered
 
     def _park(self, extension: str | None) -> _Waiter:
-        waiter = _Waiter(extension, self._interrupts)
+        waiter: _Waiter = asyncio.get_running_loop().create_future()
         if extension is None:
             self._all.add(waiter)
         else:
             self._by_extension.setdefault(extension, set()).add(waiter)
-        self._parked.inc()
         if self._park_watchers:
             self._notify_parked()
         return waiter
@@ -410,18 +399,15 @@ class EventHub:
             if parked >= count and not future.done():
                 future.set_result(None)
 
-    def _unpark(self, waiter: _Waiter) -> None:
-        if waiter.extension is None:
-            if waiter in self._all:
-                self._all.remove(waiter)
-                self._parked.dec()
+    def _unpark(self, waiter: _Waiter, extension: str | None) -> None:
+        if extension is None:
+            self._all.discard(waiter)
             return
-        waiters = self._by_extension.get(waiter.extension)
-        if waiters is not None and waiter in waiters:
-            waiters.remove(waiter)
-            self._parked.dec()
+        waiters = self._by_extension.get(extension)
+        if waiters is not None:
+            waiters.discard(waiter)
             if not waiters:
-                del self._by_extension[waiter.extension]
+                del self._by_extension[extension]
 
     def _tail_size(self) -> int:
         return self._config.memory_tail

@@ -25,6 +25,7 @@ class Database:
 
     def __init__(self, url: str, *, busy_timeout_ms: int = 5000, **engine_args: Any):
         self.url = make_url(url)
+        self.busy_timeout_ms = busy_timeout_ms
         if self.is_sqlite:
             _ensure_parent_dir(self.url.database)
         self.engine: AsyncEngine = create_async_engine(
@@ -41,6 +42,16 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def sqlite_file(self) -> str | None:
+        """The SQLite database's file, for a plain `sqlite3` connection; else None."""
+        database = self.url.database
+        if not self.is_sqlite or not database or database == ":memory:":
+            return None
+        if self.url.query:  # URI options the plain connection would not apply
+            return None
+        return database
 
     @property
     def dialect(self) -> str:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +20,7 @@ from bridge.longpoll.config import EventsConfig
 from bridge.longpoll.cursor import Cursor, ResetReason
 from bridge.longpoll.event_log import EventLog, EventLogError
 from bridge.longpoll.hub import EventHub, PollAnswer
+from bridge.longpoll.sqlite_appender import CHECKPOINT_EVERY
 from bridge.storage.database import Database
 
 
@@ -288,3 +292,53 @@ async def test_a_database_failure_fails_the_publish_and_recovers(
     assert hub.last_error == ""
     answer = await hub.poll(start, extension=None, wait=0, limit=10)
     assert [e["id"] for e in data(answer)] == [event_id]
+
+
+async def test_a_publish_waits_off_the_loop_while_another_writer_holds_the_lock(
+    sqlite_db: Database, clock: FakeClock
+) -> None:
+    """SQLite commits on the loop only when the write lock is free: else the loop
+    must keep serving while the publish waits for the lock on the thread."""
+    hub = make_hub(sqlite_db, clock)
+    await hub.start()
+    assert sqlite_db.sqlite_file is not None
+    other = sqlite3.connect(sqlite_db.sqlite_file, isolation_level=None)
+    try:
+        start = hub.bounds.head_cursor
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        publish = asyncio.create_task(hub.publish("t", {"n": 1}))
+        for _ in range(20):  # the loop runs on: the writer tried, and now waits
+            await asyncio.sleep(0)
+        assert not publish.done()
+        other.execute("ROLLBACK")
+        async with asyncio.timeout(5):
+            event_id = await publish
+        answer = await hub.poll(start, extension=None, wait=0, limit=10)
+        assert [e["id"] for e in data(answer)] == [event_id]
+    finally:
+        other.close()
+        await hub.stop()
+
+
+async def test_the_event_log_is_checkpointed_without_the_loop(
+    sqlite_db: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    """The loop's connection never checkpoints; the thread does, so the events
+    reach the database file itself, not only its write-ahead log."""
+    hub = make_hub(sqlite_db, clock)
+    await hub.start()
+    try:
+        for n in range(CHECKPOINT_EVERY):
+            await hub.publish("t", {"n": n})
+    finally:
+        await hub.stop()  # waits for the thread, and so for its checkpoint
+    assert sqlite_db.sqlite_file is not None
+    # The file without its write-ahead log: only what checkpoints copied.
+    copy = tmp_path / "checkpointed.db"
+    shutil.copyfile(sqlite_db.sqlite_file, copy)
+    check = sqlite3.connect(copy)
+    try:
+        (count,) = check.execute("SELECT count(*) FROM event_log").fetchone()
+    finally:
+        check.close()
+    assert count == CHECKPOINT_EVERY
