@@ -5,10 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import ADMIN_TOKEN
+from bridge.config import Config
+from tests.conftest import ADMIN_TOKEN, make_config
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    """The scheduler stays off here: inside the 08:00-21:00 window it would add
+    its own cdr_loader runs (and on Sunday evenings a metrics run) to the
+    histories these tests read exactly. Manual runs need no scheduler."""
+    return make_config(tmp_path)
 
 
 @pytest.fixture
