@@ -48,7 +48,7 @@ async def seed(
         for c in range(clients)
         for _ in range(3)
     ]
-    await store.rebuild(docs, types, now, frozenset())
+    await store.rebuild(docs)
 
 
 async def run(clients: int, rate: float, seconds: float) -> None:

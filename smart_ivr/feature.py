@@ -11,7 +11,7 @@ from bridge.core import Core
 from bridge.journal.routing_source import JournalLastTalks
 from bridge.longpoll.contact_feature import CRMD_ROUTES
 from bridge.onec.feature import STAFF
-from jobs.routing_table.feature import ROUTING_JOB
+from jobs.routing_table.feature import ROUTING_JOB, ROUTING_TABLE
 from jobs.routing_table.store import RoutingStore
 from pbx.asterisk.feature import AGI
 from smart_ivr.agi_hook import HOOK, SmartIvrHook
@@ -51,7 +51,7 @@ def setup(app: web.Application, core: Core) -> None:
     employees = ExtensionEmployees(app[STAFF].names if STAFF in app else None)
     service = IvrService(
         settings(config),
-        RoutingStore(core.db),
+        app[ROUTING_TABLE],
         employees,
         availability(config),
         core.clock,
@@ -62,7 +62,13 @@ def setup(app: web.Application, core: Core) -> None:
         last_talks=JournalLastTalks(core.db, core.clock),
     )
     app[ROUTING_JOB].prewarm = PreWarm(
-        core.db, cache, employees, config.ivr.phrases(), config.ivr.max_entries
+        RoutingStore(core.db),
+        core.clock,
+        config.routing.document_types_by_name(),
+        cache,
+        employees,
+        config.ivr.phrases(),
+        config.ivr.max_entries,
     )
     app[IVR_SERVICE] = service
     app[ADMIN_TOKEN] = core.admin_token

@@ -1,22 +1,21 @@
 """Menu audio from the TTS cache: the prompt at call time, and pre-warm.
 
 Pre-warm speaks, ahead of any call, every fragment a current menu can contain:
-the fixed phrases, and each employee who ranks high enough for someone at every
-digit they could get (availability and the last-responsible shortcut move people
-up), then pins them so eviction never takes them. After that a call asks the
-provider nothing.
+the fixed phrases, and each employee with a document still inside its validity at
+every digit they could get (rankings are computed per call, so anyone ranked for
+some client may be offered), then pins them so eviction never takes them. After
+that a call asks the provider nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from sqlalchemy import select
-
-from bridge.storage.database import Database
-from jobs.routing_table.models import RoutingEntry
+from bridge.clock import Clock
+from jobs.routing_table.ranking import DocumentType
+from jobs.routing_table.store import RoutingStore
 from smart_ivr.menu import Employee, Phrases
 from smart_ivr.service import EmployeeDirectory, PromptAudio
 from tts_cache.cache import TtsCache
@@ -62,13 +61,18 @@ class PreWarm:
 
     def __init__(
         self,
-        db: Database,
+        store: RoutingStore,
+        clock: Clock,
+        types: Mapping[str, DocumentType],
         cache: TtsCache,
         employees: EmployeeDirectory,
         phrases: Phrases,
         max_entries: int,
     ) -> None:
-        self._db = db
+        self._store = store
+        self._clock = clock
+        live = [t.validity for t in types.values() if t.enabled]
+        self._reach = max(live, default=None)
         self._cache = cache
         self._employees = employees
         self._phrases = phrases
@@ -84,13 +88,6 @@ class PreWarm:
         return len(report.keys)
 
     async def _offered(self) -> list[str]:
-        # Anyone within reach of a menu: the top entries plus as many again, for
-        # when those ahead of them are unavailable.
-        reach = self._max_entries * 2
-        async with self._db.session() as session:
-            rows = await session.execute(
-                select(RoutingEntry.employee)
-                .where(RoutingEntry.position < reach)
-                .distinct()
-            )
-            return sorted(rows.scalars())
+        if self._reach is None:
+            return []
+        return await self._store.employees(self._clock.now() - self._reach)

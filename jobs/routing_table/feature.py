@@ -12,9 +12,11 @@ from bridge.onec.feature import STAFF
 from jobs.base import JobContext, JobReport
 from jobs.routing_table.job import DocumentSource, RoutingTableJob
 from jobs.routing_table.store import RoutingStore
+from jobs.routing_table.table import RoutingTable
 
 JOB_ID = "routing_table"
 ROUTING_JOB = web.AppKey("routing_table_job", RoutingTableJob)
+ROUTING_TABLE = web.AppKey("routing_table", RoutingTable)
 
 
 def setup(
@@ -32,13 +34,9 @@ def setup(
         # Service users never rank; dismissed ones drop out so the next takes over.
         return excluded | (await staff.dismissed() if staff else frozenset())
 
-    job = RoutingTableJob(
-        RoutingStore(core.db),
-        sources,
-        core.config.routing.document_types_by_name(),
-        core.clock,
-        inactive=inactive,
-    )
+    store = RoutingStore(core.db)
+    types = core.config.routing.document_types_by_name()
+    job = RoutingTableJob(store, sources, types, core.clock)
 
     async def body(context: JobContext) -> JobReport:
         if not sources:
@@ -46,4 +44,5 @@ def setup(
         return await job(context)
 
     app[ROUTING_JOB] = job
+    app[ROUTING_TABLE] = RoutingTable(store, types, core.clock, inactive)
     core.job_bodies[JOB_ID] = body

@@ -1,24 +1,26 @@
-"""The `routing_table` job: fold new documents in, re-rank who changed, pre-warm.
+"""The `routing_table` job: fold new documents in, drop expired weeks, pre-warm.
 
-Incremental: each source is read from its checkpoint, so a run over one day's
-documents touches only the clients those documents (or expiries since the last run)
-concern. The job body is a plain callable; the scheduler calls it.
+Incremental: each source is read from its checkpoint, and a run writes only what is
+new. Rankings are computed when read (`jobs.routing_table.table`), so expiries and
+staff changes need no work here. The job body is a plain callable; the scheduler
+calls it.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import timedelta
 from typing import Protocol
 
 from bridge.clock import Clock
 from jobs.base import JobContext, JobOutcome, JobReport
 from jobs.routing_table.ranking import DocumentType, Interaction
-from jobs.routing_table.store import RoutingStore
+from jobs.routing_table.store import Checkpoint, RoutingStore
 
-log = logging.getLogger(__name__)
+# Expired documents stay a week past the longest validity before they are dropped:
+# lengthening a validity in the settings then brings back what was still there.
+PRUNE_MARGIN = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +37,6 @@ class DocumentSource(Protocol):
     def read(self, position: str) -> AsyncIterator[Batch]: ...
 
 
-InactiveEmployees = Callable[[], Awaitable[frozenset[str]]]
 PreWarm = Callable[[], Awaitable[int]]
 
 
@@ -44,42 +45,26 @@ class RoutingTableJob:
         self,
         store: RoutingStore,
         sources: Sequence[DocumentSource],
-        types: dict[str, DocumentType],
+        types: Mapping[str, DocumentType],
         clock: Clock,
         *,
-        inactive: InactiveEmployees,
         prewarm: PreWarm | None = None,
     ) -> None:
         self._store = store
         self._sources = sources
-        self._types = types
         self._clock = clock
-        self._inactive = inactive
+        self._keep = max((t.validity for t in types.values()), default=timedelta(0))
         # Set by the smart IVR once the TTS cache exists (features start in order).
         self.prewarm = prewarm
-        self._last_run: datetime | None = None
-        self._last_inactive: frozenset[str] | None = None
 
     async def __call__(self, context: JobContext) -> JobReport:
-        now = self._clock.now()
-        inactive = await self._inactive()
-        touched, documents = await self._fold_new_documents()
-        if self._last_run is None or inactive != self._last_inactive:
-            # First run in this process, or staff changed: every ranking may move.
-            entries = await self._store.recompute(None, self._types, now, inactive)
-            ranked = await self._store.client_count()
-        else:
-            touched |= await self._store.expired_clients(
-                self._types, self._last_run, now
-            )
-            entries = await self._store.recompute(touched, self._types, now, inactive)
-            ranked = len(touched)
-        self._last_run, self._last_inactive = now, inactive
+        clients, documents = await self._fold_new_documents()
+        pruned = await self._store.prune(self._clock.now() - self._keep - PRUNE_MARGIN)
         phrases = await self.prewarm() if self.prewarm else 0
         counters = {
             "documents": documents,
-            "clients_ranked": ranked,
-            "entries": entries,
+            "clients_touched": len(clients),
+            "contributions_pruned": pruned,
             "phrases_warmed": phrases,
         }
         return JobReport(JobOutcome.OK, counters)
@@ -90,9 +75,9 @@ class RoutingTableJob:
         for source in self._sources:
             checkpoint = await self._store.checkpoint(source.name)
             async for batch in source.read(checkpoint.position if checkpoint else ""):
-                touched |= await self._store.add(batch.interactions)
+                # The checkpoint moves in the documents' transaction: a crash
+                # between batches never folds a batch twice.
+                done = Checkpoint(source.name, batch.position, self._clock.now())
+                touched |= await self._store.add(batch.interactions, done)
                 documents += sum(i.count for i in batch.interactions)
-                await self._store.save_checkpoint(
-                    source.name, batch.position, self._clock.now()
-                )
         return touched, documents

@@ -23,6 +23,7 @@ from bridge.core import open_core
 from bridge.storage import migrate
 from jobs.routing_table.ranking import DocumentType, Interaction
 from jobs.routing_table.store import RoutingStore
+from jobs.routing_table.table import RoutingTable
 from pbx.asterisk.agi import AgiServer
 from smart_ivr.agi_hook import HOOK, SmartIvrHook
 from smart_ivr.availability import Availability
@@ -111,12 +112,12 @@ async def agi(
             Interaction(CALLER, "202", "calls", now - timedelta(days=1), 1),
         ]
         types = {"calls": DocumentType("calls", 1.0, timedelta(days=90))}
-        await store.recompute(await store.add(docs), types, now, frozenset())
+        await store.add(docs)
 
         async def start(prompts: Prompts) -> AgiServer:
             service = IvrService(
                 settings(config),
-                store,
+                RoutingTable(store, types, FakeClock(now), nobody),
                 Staff(),
                 Availability(ZoneInfo("UTC")),
                 FakeClock(now),
@@ -182,3 +183,7 @@ async def test_a_typed_extension_that_exists_is_dialled(agi) -> None:
     pbx = Asterisk(["205"], KNOWN | {"205"})
     variables = await pbx.call(server.address)
     assert variables["TELEBRIDGE_IVR_DESTINATION"] == "205"
+
+
+async def nobody() -> frozenset[str]:
+    return frozenset()

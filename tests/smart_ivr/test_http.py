@@ -32,14 +32,12 @@ async def seed(service: RunningService) -> None:
     core = service.core
     store = RoutingStore(core.db)
     now = core.clock.now()
-    clients = await store.add(
+    await store.add(
         [
             Interaction("+79161234567", "201", "calls", now - timedelta(days=1), 3),
             Interaction("+79161234567", "202", "calls", now - timedelta(days=2), 1),
         ]
     )
-    types = core.config.routing.document_types_by_name()
-    await store.recompute(clients, types, now, frozenset())
 
 
 async def test_ivr_menu_for_a_known_caller(service: RunningService) -> None:

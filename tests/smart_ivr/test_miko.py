@@ -23,12 +23,7 @@ async def ivr_text(tmp_path: Path, **sections: Any) -> dict[str, Any]:
         store = RoutingStore(core.db)
         now = core.clock.now()
         docs = [Interaction(CALLER, "201", "calls", now - timedelta(days=1), 2)]
-        await store.recompute(
-            await store.add(docs),
-            core.config.routing.document_types_by_name(),
-            now,
-            frozenset(),
-        )
+        await store.add(docs)
         assert where.crmd is not None
         url = "http://{}:{}/getivrtext".format(*where.crmd)
         async with (

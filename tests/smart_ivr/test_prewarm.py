@@ -52,12 +52,7 @@ async def test_after_prewarm_a_day_of_calls_costs_nothing(
             for ext, count in (("201", 3 + i), ("202", 2), ("203", 1), ("204", i))
             if count
         ]
-        await store.recompute(
-            await store.add(docs),
-            config.routing.document_types_by_name(),
-            now,
-            frozenset(),
-        )
+        await store.add(docs)
 
         warmed = await app[ROUTING_JOB].prewarm()  # type: ignore[misc]
         assert warmed > 0

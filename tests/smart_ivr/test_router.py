@@ -13,14 +13,11 @@ async def test_known_caller_is_routed_to_the_responsible_pin(setup) -> None:  # 
     client, core, _sink = await setup()
     store = RoutingStore(core.db)
     now = core.clock.now()
-    clients = await store.add(
+    await store.add(
         [
             Interaction("+79161234567", "205", "calls", now - timedelta(days=1), 2),
             Interaction("+79161234567", "206", "calls", now - timedelta(days=1), 1),
         ]
-    )
-    await store.recompute(
-        clients, core.config.routing.document_types_by_name(), now, frozenset()
     )
     known = await post(
         client,

@@ -15,6 +15,7 @@ from bridge.contacts import ContactMatch, ContactOwner
 from bridge.storage.database import Database
 from jobs.routing_table.ranking import DocumentType, Interaction
 from jobs.routing_table.store import RoutingStore
+from jobs.routing_table.table import RoutingTable
 from pbx.base import ExtensionState
 from smart_ivr.availability import Availability
 from smart_ivr.menu import Destinations, Employee, LastTalk, Phrases
@@ -79,8 +80,12 @@ class Talks:
         return LastTalk("203", 5) if number == "+79160000009" else None
 
 
+async def nobody() -> frozenset[str]:
+    return frozenset()
+
+
 @pytest.fixture
-async def store(db: Database) -> RoutingStore:
+async def store(db: Database) -> RoutingTable:
     store = RoutingStore(db)
     day = NOW - timedelta(days=1)
     docs = [
@@ -89,12 +94,11 @@ async def store(db: Database) -> RoutingStore:
         Interaction("+79160000009", "203", "calls", day, count=1),
         Interaction("ref-romashka", "202", "calls", day, count=4),
     ]
-    clients = await store.add(docs)
-    await store.recompute(clients, TYPES, NOW, frozenset())
-    return store
+    await store.add(docs)
+    return RoutingTable(store, TYPES, FakeClock(NOW), nobody)
 
 
-def service(store: RoutingStore, **kw):
+def service(store: RoutingTable, **kw):
     availability = kw.pop("availability", Availability(ZoneInfo("Europe/Moscow")))
     return IvrService(
         SETTINGS,
@@ -107,7 +111,7 @@ def service(store: RoutingStore, **kw):
     )
 
 
-async def test_known_caller_gets_ranked_menu_and_prompt(store: RoutingStore) -> None:
+async def test_known_caller_gets_ranked_menu_and_prompt(store: RoutingTable) -> None:
     tts = Tts()
     answer = await service(store, tts=tts).answer("8 (916) 000-00-09")
     assert [e.extension for e in answer.menu.entries] == ["201", "202", "203"]
@@ -117,7 +121,7 @@ async def test_known_caller_gets_ranked_menu_and_prompt(store: RoutingStore) -> 
 
 
 async def test_caller_owned_by_a_1c_client_gets_the_clients_ranking(
-    store: RoutingStore,
+    store: RoutingTable,
 ) -> None:
     answer = await service(store, contacts=Contacts()).answer("+7 495 000-00-01")
     assert [e.extension for e in answer.menu.entries] == ["202"]
@@ -125,7 +129,7 @@ async def test_caller_owned_by_a_1c_client_gets_the_clients_ranking(
 
 @pytest.mark.parametrize("number", ["+79990000000", "", "not a number", "201"])
 async def test_unknown_or_malformed_number_gets_the_new_client_menu(
-    store: RoutingStore, number: str
+    store: RoutingTable, number: str
 ) -> None:
     answer = await service(store, tts=Tts()).answer(number)
     assert answer.menu.new_client
@@ -133,18 +137,18 @@ async def test_unknown_or_malformed_number_gets_the_new_client_menu(
     assert answer.menu.fragments == (Phrases().new_client,)
 
 
-async def test_unavailable_phone_is_not_offered(store: RoutingStore) -> None:
+async def test_unavailable_phone_is_not_offered(store: RoutingTable) -> None:
     states = States({"201": ExtensionState.UNAVAILABLE, "202": ExtensionState.BUSY})
     answer = await service(store, states=states).answer("+79160000009")
     assert [e.extension for e in answer.menu.entries] == ["202", "203"]
 
 
-async def test_last_responsible_comes_first(store: RoutingStore) -> None:
+async def test_last_responsible_comes_first(store: RoutingTable) -> None:
     answer = await service(store, last_talks=Talks()).answer("+79160000009")
     assert [e.extension for e in answer.menu.entries] == ["203", "201", "202"]
 
 
-async def test_tts_failure_falls_back_to_emergency(store: RoutingStore) -> None:
+async def test_tts_failure_falls_back_to_emergency(store: RoutingTable) -> None:
     registry = CollectorRegistry()
     svc = IvrService(
         SETTINGS,
@@ -166,13 +170,13 @@ async def test_tts_failure_falls_back_to_emergency(store: RoutingStore) -> None:
     )
 
 
-async def test_deadline_passing_falls_back_to_emergency(store: RoutingStore) -> None:
+async def test_deadline_passing_falls_back_to_emergency(store: RoutingTable) -> None:
     answer = await service(store, tts=Tts(hang=True)).answer("+79160000009")
     assert answer.fallback is Fallback.DEADLINE
     assert answer.destination_now == "999"
 
 
-async def test_data_failure_falls_back_to_emergency(store: RoutingStore) -> None:
+async def test_data_failure_falls_back_to_emergency(store: RoutingTable) -> None:
     class Broken:
         async def ranking(self, client: str) -> None:
             raise ConnectionError("database is gone")

@@ -1,0 +1,44 @@
+"""The routing table as its readers see it: a client's employees, ranked now.
+
+A ranking is computed at read time from the client's contributions with
+`ranking.rank`, the specification itself: one indexed read of a few dozen rows and
+a few microseconds of Python. Nothing ranked is stored, so nothing goes stale:
+expiries, dismissals and changed weights or validities apply to the next call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from bridge.clock import Clock
+from jobs.routing_table.ranking import ClientRanking, DocumentType, rank
+from jobs.routing_table.store import RoutingStore
+
+InactiveEmployees = Callable[[], Awaitable[frozenset[str]]]
+
+
+class RoutingTable:
+    def __init__(
+        self,
+        store: RoutingStore,
+        types: Mapping[str, DocumentType],
+        clock: Clock,
+        inactive: InactiveEmployees,
+    ) -> None:
+        self._store = store
+        self._types = dict(types)
+        self._clock = clock
+        self._inactive = inactive
+        live = [t.validity for t in types.values() if t.enabled]
+        self._reach = max(live) if live else None
+
+    async def ranking(self, client: str) -> ClientRanking | None:
+        """The client's ranked employees, or None when nothing ties them to anyone."""
+        if self._reach is None:
+            return None
+        now = self._clock.now()
+        documents = await self._store.contributions(client, now - self._reach, now)
+        if not documents:
+            return None
+        ranked = rank(documents, self._types, now, inactive=await self._inactive())
+        return ranked.get(client)
