@@ -229,3 +229,10 @@ def _check_required(config: Config) -> None:
     for name, section in config.sections().items():
         for key, reason in section.missing():
             raise ConfigError(f"{name}.{key}", reason)
+    if not config.onec.odata_url and any(
+        d.enabled for d in config.routing.document_types
+    ):
+        raise ConfigError(
+            "routing.document_types",
+            "1C documents are read over OData: set onec.odata_url",
+        )

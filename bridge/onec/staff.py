@@ -19,6 +19,7 @@ class Staff:
     def __init__(self) -> None:
         self._names: dict[str, str] = {}
         self._dismissed: frozenset[str] = frozenset()
+        self._extensions: dict[str, str] = {}
 
     def names(self) -> Mapping[str, str]:
         """Spoken names of active employees, by extension."""
@@ -28,10 +29,16 @@ class Staff:
         """Extensions that belonged only to users 1C no longer considers active."""
         return self._dismissed
 
+    def employee_id(self, user_or_extension: str) -> str:
+        """The extension of a 1C user reference (1C documents name users), else
+        the id as given: routing rankings are kept by extension."""
+        return self._extensions.get(user_or_extension, user_or_extension)
+
     async def refresh(self, client: ODataClient, config: OneCConfig) -> None:
         """Re-read 1C's users; raises `OneCError` (the last list is kept)."""
         active: dict[str, str] = {}
         inactive: set[str] = set()
+        extensions: dict[str, str] = {}
         async for page in client.pages(
             config.users.entity, users_query(config), config.page_size
         ):
@@ -39,11 +46,13 @@ class Staff:
                 extension = extension_of(entity, config)
                 if not extension:
                     continue
+                extensions[str(entity["Ref_Key"])] = extension
                 if _is_active(entity, config):
                     active[extension] = str(entity.get(config.users.name_field) or "")
                 else:
                     inactive.add(extension)
         self._names = active
+        self._extensions = extensions
         # An extension handed on to someone active stays in the menus.
         self._dismissed = frozenset(inactive - active.keys())
 

@@ -8,9 +8,10 @@ from aiohttp import web
 
 from bridge.core import Core
 from bridge.journal.routing_source import JournalCalls
-from bridge.onec.feature import STAFF
+from bridge.onec.feature import STAFF, odata_client
 from jobs.base import JobContext, JobReport
 from jobs.routing_table.job import DocumentSource, RoutingTableJob
+from jobs.routing_table.onec_source import OneCDocuments
 from jobs.routing_table.store import RoutingStore
 from jobs.routing_table.table import RoutingTable
 
@@ -24,9 +25,10 @@ def setup(
     core: Core,
     sources: Sequence[DocumentSource] | None = None,
 ) -> None:
-    """Calls from the journal are the default document source (seed 003)."""
+    """Calls from the journal are the default document source (seed 003); each
+    configured 1C document type adds one."""
     if sources is None:
-        sources = (JournalCalls(core.db),)
+        sources = (JournalCalls(core.db), *onec_sources(core))
     excluded = frozenset(core.config.routing.excluded)
     staff = app.get(STAFF)
 
@@ -44,5 +46,24 @@ def setup(
         return await job(context)
 
     app[ROUTING_JOB] = job
-    app[ROUTING_TABLE] = RoutingTable(store, types, core.clock, inactive)
+    app[ROUTING_TABLE] = RoutingTable(
+        store, types, core.clock, inactive, staff.employee_id if staff else None
+    )
     core.job_bodies[JOB_ID] = body
+
+
+def onec_sources(core: Core) -> list[DocumentSource]:
+    config = core.config
+    if not config.onec.odata_url:
+        return []  # the config check refuses enabled types without 1C
+    return [
+        OneCDocuments(
+            doc_type,
+            lambda: odata_client(config.onec),
+            config.cdr.zone,
+            core.clock,
+            config.onec.page_size,
+        )
+        for doc_type in config.routing.document_types
+        if doc_type.enabled
+    ]

@@ -9,12 +9,14 @@ expiries, dismissals and changed weights or validities apply to the next call.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 
 from bridge.clock import Clock
 from jobs.routing_table.ranking import ClientRanking, DocumentType, rank
 from jobs.routing_table.store import RoutingStore
 
 InactiveEmployees = Callable[[], Awaitable[frozenset[str]]]
+EmployeeId = Callable[[str], str]
 
 
 class RoutingTable:
@@ -24,11 +26,14 @@ class RoutingTable:
         types: Mapping[str, DocumentType],
         clock: Clock,
         inactive: InactiveEmployees,
+        employee_id: EmployeeId | None = None,
     ) -> None:
         self._store = store
         self._types = dict(types)
         self._clock = clock
         self._inactive = inactive
+        # 1C documents name users, calls name extensions: one person, one entry.
+        self._employee_id = employee_id
         live = [t.validity for t in types.values() if t.enabled]
         self._reach = max(live) if live else None
 
@@ -40,5 +45,8 @@ class RoutingTable:
         documents = await self._store.contributions(client, now - self._reach, now)
         if not documents:
             return None
+        if self._employee_id is not None:
+            same = self._employee_id
+            documents = [replace(d, employee=same(d.employee)) for d in documents]
         ranked = rank(documents, self._types, now, inactive=await self._inactive())
         return ranked.get(client)
