@@ -134,11 +134,11 @@ async def test_users_and_extensions_of_one_person_add_up(
         for u in onec.infobase.sets["Catalog_Пользователи"]
     }
     calls = countable(onec)
-    client = Counter(c["АбонентКонтакт"] for c in calls).most_common(1)[0][0]
+    busiest = Counter(c["АбонентКонтакт"] for c in calls).most_common(1)[0][0]
     expected = Counter(
-        users[c["Ответственный_Key"]] for c in calls if c["АбонентКонтакт"] == client
+        users[c["Ответственный_Key"]] for c in calls if c["АбонентКонтакт"] == busiest
     )
-    ranking = await table.ranking(str(client))
+    ranking = await table.ranking(str(busiest))
     assert ranking is not None
     assert {r.employee: r.score for r in ranking.employees} == {
         ext: 2.0 * n for ext, n in expected.items()
