@@ -8,6 +8,7 @@ calls it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,11 +17,15 @@ from typing import Protocol
 from bridge.clock import Clock
 from jobs.base import JobContext, JobOutcome, JobReport
 from jobs.routing_table.ranking import DocumentType, Interaction
-from jobs.routing_table.store import Checkpoint, RoutingStore
+from jobs.routing_table.store import Checkpoint, Folded, RoutingStore, fold
 
 # Expired documents stay a week past the longest validity before they are dropped:
 # lengthening a validity in the settings then brings back what was still there.
 PRUNE_MARGIN = timedelta(days=7)
+
+# Documents per transaction: large enough that a first run over years of journal
+# writes each region of the table a few times, not thousands.
+WRITE_DOCUMENTS = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +54,12 @@ class RoutingTableJob:
         clock: Clock,
         *,
         prewarm: PreWarm | None = None,
+        write_every: int = WRITE_DOCUMENTS,
     ) -> None:
         self._store = store
         self._sources = sources
         self._clock = clock
+        self._write_every = write_every
         self._keep = max((t.validity for t in types.values()), default=timedelta(0))
         # Set by the smart IVR once the TTS cache exists (features start in order).
         self.prewarm = prewarm
@@ -73,11 +80,41 @@ class RoutingTableJob:
         touched: set[str] = set()
         documents = 0
         for source in self._sources:
-            checkpoint = await self._store.checkpoint(source.name)
-            async for batch in source.read(checkpoint.position if checkpoint else ""):
-                # The checkpoint moves in the documents' transaction: a crash
-                # between batches never folds a batch twice.
-                done = Checkpoint(source.name, batch.position, self._clock.now())
-                touched |= await self._store.add(batch.interactions, done)
-                documents += sum(i.count for i in batch.interactions)
+            documents += await self._fold_source(source, touched)
         return touched, documents
+
+    async def _fold_source(self, source: DocumentSource, touched: set[str]) -> int:
+        """Fold a source's new batches, writing every `write_every` documents.
+
+        Each write is one transaction that also moves the checkpoint, so nothing is
+        ever folded twice. It runs while the next batches are read and folded: the
+        database inserts (outside the interpreter lock) while Python folds. At most
+        one write is in flight, which bounds the memory. When the source breaks,
+        what it gave so far is still written before the error propagates."""
+        checkpoint = await self._store.checkpoint(source.name)
+        documents, pending, position = 0, 0, ""
+        folded: Folded = {}
+        writing: asyncio.Task[set[str]] | None = None
+        try:
+            async for batch in source.read(checkpoint.position if checkpoint else ""):
+                fold(batch.interactions, folded)
+                count = sum(i.count for i in batch.interactions)
+                documents, pending = documents + count, pending + count
+                position = batch.position
+                if pending >= self._write_every:
+                    if writing is not None:
+                        touched |= await writing
+                    writing = asyncio.create_task(self._write(source, folded, position))
+                    folded, pending, position = {}, 0, ""
+        finally:
+            if writing is not None:
+                touched |= await writing
+            if position:
+                touched |= await self._write(source, folded, position)
+        return documents
+
+    async def _write(
+        self, source: DocumentSource, folded: Folded, position: str
+    ) -> set[str]:
+        done = Checkpoint(source.name, position, self._clock.now())
+        return await self._store.write(folded, done)

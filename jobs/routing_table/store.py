@@ -59,9 +59,10 @@ def week_of(at: datetime) -> int:
     return micros(at) // MICROSECONDS_PER_DAY // DAYS_PER_WEEK
 
 
-def fold(interactions: Iterable[Interaction]) -> Folded:
-    """Documents of the same client, employee, type and day become one row."""
-    folded: Folded = {}
+def fold(interactions: Iterable[Interaction], into: Folded | None = None) -> Folded:
+    """Documents of the same client, employee, type and day become one row
+    (added to `into` when given: a run folds batch after batch)."""
+    folded: Folded = {} if into is None else into
     for item in interactions:
         us = round(item.at.timestamp() * 1_000_000)
         day = us // MICROSECONDS_PER_DAY
@@ -101,7 +102,12 @@ class RoutingStore:
     ) -> set[str]:
         """Fold documents into the contributions, and move the source's checkpoint
         in the same transaction; returns the clients touched."""
-        folded = fold(interactions)
+        return await self.write(fold(interactions), checkpoint)
+
+    async def write(
+        self, folded: Folded, checkpoint: Checkpoint | None = None
+    ) -> set[str]:
+        """Add folded documents (see `fold`) and move the checkpoint, atomically."""
         async with self._db.engine.begin() as conn:
             if folded:
                 await self._write(conn, folded)

@@ -63,7 +63,7 @@ def context() -> JobContext:
 
 
 def make_job(
-    db: Database, clock: FakeClock, *sources: ListSource
+    db: Database, clock: FakeClock, *sources: ListSource, write_every: int = 1000
 ) -> tuple[RoutingTableJob, list[int]]:
     warmed: list[int] = []
 
@@ -71,7 +71,14 @@ def make_job(
         warmed.append(1)
         return 7
 
-    job = RoutingTableJob(RoutingStore(db), sources, TYPES, clock, prewarm=prewarm)
+    job = RoutingTableJob(
+        RoutingStore(db),
+        sources,
+        TYPES,
+        clock,
+        prewarm=prewarm,
+        write_every=write_every,
+    )
     return job, warmed
 
 
@@ -148,8 +155,8 @@ async def test_a_restarted_job_resumes_from_the_stored_checkpoint(db: Database) 
 async def test_a_source_failing_mid_read_never_folds_a_batch_twice(
     db: Database,
 ) -> None:
-    """The checkpoint moves in the batch's own transaction: the failed run keeps
-    the batch it finished, and the next run starts right after it."""
+    """The checkpoint moves in the documents' own transaction: the failed run
+    keeps the batch it was given, and the next run starts right after it."""
     clock = FakeClock(START)
     calls = ListSource("calls", fail_after=1)
     calls.documents = [Interaction("c1", "anna", "calls", START) for _ in range(5)]
@@ -162,6 +169,25 @@ async def test_a_source_failing_mid_read_never_folds_a_batch_twice(
     assert report.counters["documents"] == 3
     assert calls.reads == ["", "2"]
     assert (await ranked(db, clock, "c1")).employees[0].score == 5.0
+
+
+async def test_writes_overlapping_the_reads_keep_their_order_and_checkpoints(
+    db: Database,
+) -> None:
+    """Every 3 documents a write starts while the next batches are folded; a
+    source breaking after 4 batches leaves 8 documents folded, none twice."""
+    clock = FakeClock(START)
+    calls = ListSource("calls", fail_after=4)
+    calls.documents = [Interaction("c1", "anna", "calls", START) for _ in range(11)]
+    job, _ = make_job(db, clock, calls, write_every=3)
+    with pytest.raises(ConnectionError):
+        await job(context())
+    assert (await ranked(db, clock, "c1")).employees[0].score == 8.0
+    calls.fail_after = None
+    report = await job(context())
+    assert report.counters["documents"] == 3
+    assert calls.reads == ["", "8"]
+    assert (await ranked(db, clock, "c1")).employees[0].score == 11.0
 
 
 async def test_documents_leaving_validity_drop_out_without_a_run(
@@ -262,7 +288,7 @@ async def test_incremental_runs_equal_the_pure_specification(
     staff = Staff()
     staff.inactive = frozenset({"e5"})
     calls, orders = ListSource("calls"), ListSource("orders")
-    job, _ = make_job(db, clock, calls, orders)
+    job, _ = make_job(db, clock, calls, orders, write_every=17)
     reader = table(db, clock, staff)
     for _day in range(6):
         for _ in range(60):
