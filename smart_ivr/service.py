@@ -53,7 +53,10 @@ class IvrAnswer:
 
 
 class RoutingReader(Protocol):
-    async def ranking(self, client: str) -> ClientRanking | None: ...
+    async def ranking(self, client: str, *same: str) -> ClientRanking | None:
+        """Employees ranked for `client`, counting the other keys of the same
+        caller (`same`) with it; None when nobody is tied to them."""
+        ...
 
 
 class EmployeeDirectory(Protocol):
@@ -168,15 +171,15 @@ class IvrService:
         parsed = normalize(number)
         if not parsed.is_external:
             return None
-        for client in await self._client_keys(parsed.canonical):
-            ranking = await self._routing.ranking(client)
-            if ranking is not None and ranking.employees:
-                return ranking
-        return None
+        ranking = await self._routing.ranking(
+            *await self._client_keys(parsed.canonical)
+        )
+        return ranking if ranking is not None and ranking.employees else None
 
     async def _client_keys(self, canonical: str) -> list[str]:
         """The caller's client as the routing table keys it: its 1C owners, then
-        the number itself (calls from numbers nobody owns yet rank by number)."""
+        the number itself (calls made before an owner was known rank by number);
+        the first names the ranking, all of them count."""
         keys: list[str] = []
         if self._contacts is not None:
             match = await self._contacts.lookup(canonical)

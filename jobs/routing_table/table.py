@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 
 from bridge.clock import Clock
-from jobs.routing_table.ranking import ClientRanking, DocumentType, rank
+from jobs.routing_table.ranking import ClientRanking, DocumentType, Interaction, rank
 from jobs.routing_table.store import RoutingStore
 
 InactiveEmployees = Callable[[], Awaitable[frozenset[str]]]
@@ -37,16 +37,23 @@ class RoutingTable:
         live = [t.validity for t in types.values() if t.enabled]
         self._reach = max(live) if live else None
 
-    async def ranking(self, client: str) -> ClientRanking | None:
-        """The client's ranked employees, or None when nothing ties them to anyone."""
+    async def ranking(self, client: str, *same: str) -> ClientRanking | None:
+        """The client's ranked employees, or None when nothing ties them to anyone.
+
+        `same` are other keys of the same caller, ranked together with `client`:
+        a caller's 1C owner and their number, since calls made before the owner
+        was known are kept under the number."""
         if self._reach is None:
             return None
         now = self._clock.now()
-        documents = await self._store.contributions(client, now - self._reach, now)
-        if not documents:
+        found: list[Interaction] = []
+        for key in (client, *same):
+            found += await self._store.contributions(key, now - self._reach, now)
+        if not found:
             return None
-        if self._employee_id is not None:
-            same = self._employee_id
-            documents = [replace(d, employee=same(d.employee)) for d in documents]
+        person = self._employee_id or str
+        documents = [
+            replace(d, client=client, employee=person(d.employee)) for d in found
+        ]
         ranked = rank(documents, self._types, now, inactive=await self._inactive())
         return ranked.get(client)

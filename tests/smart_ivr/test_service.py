@@ -127,6 +127,28 @@ async def test_caller_owned_by_a_1c_client_gets_the_clients_ranking(
     assert [e.extension for e in answer.menu.entries] == ["202"]
 
 
+async def test_calls_from_before_the_owner_was_known_still_count(db: Database) -> None:
+    """Calls the journal kept under the bare number (no 1C owner yet) add to the
+    owner's documents: one caller, one ranking."""
+    store = RoutingStore(db)
+    day = NOW - timedelta(days=1)
+    await store.add(
+        [
+            Interaction("+74950000001", "201", "calls", day, count=3),
+            Interaction("+74950000001", "203", "calls", day, count=1),
+            Interaction("ref-romashka", "202", "calls", day, count=2),
+            Interaction("ref-romashka", "203", "calls", day, count=1),
+        ]
+    )
+    table = RoutingTable(store, TYPES, FakeClock(NOW), nobody)
+    answer = await service(table, contacts=Contacts()).answer("+74950000001")
+    assert [(e.extension, e.score) for e in answer.menu.entries] == [
+        ("201", 3.0),
+        ("202", 2.0),
+        ("203", 2.0),
+    ]
+
+
 @pytest.mark.parametrize("number", ["+79990000000", "", "not a number", "201"])
 async def test_unknown_or_malformed_number_gets_the_new_client_menu(
     store: RoutingTable, number: str
