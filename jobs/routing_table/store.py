@@ -9,10 +9,10 @@ Reading returns a client's live contributions as `Interaction`s; ranking them is
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -41,9 +41,11 @@ class Checkpoint:
     at: datetime
 
 
-# (week, client, employee, doc_type, day) → [documents, latest document in µs]
+# (week, client, employee, doc_type, day) → the row as the driver takes it:
+# (week, client, employee, doc_type, day, documents, latest document in µs)
 Key = tuple[int, str, str, str, int]
-Folded = dict[Key, list[int]]
+Row = tuple[int, str, str, str, int, int, int]
+Folded = dict[Key, Row]
 
 
 def micros(at: datetime) -> int:
@@ -67,13 +69,13 @@ def fold(interactions: Iterable[Interaction], into: Folded | None = None) -> Fol
         us = round(item.at.timestamp() * 1_000_000)
         day = us // MICROSECONDS_PER_DAY
         key = (day // DAYS_PER_WEEK, item.client, item.employee, item.doc_type, day)
-        tally = folded.get(key)
-        if tally is None:
-            folded[key] = [item.count, us]
-        else:
-            tally[0] += item.count
-            if us > tally[1]:  # noqa: PLR1730 - max() costs a call per document
-                tally[1] = us
+        row = folded.get(key)
+        # The row is built once per new key; the same pair twice in a day is rare.
+        folded[key] = (
+            (*key, item.count, us)
+            if row is None
+            else (*key, row[5] + item.count, max(row[6], us))
+        )
     return folded
 
 
@@ -195,18 +197,16 @@ class RoutingStore:
         )
 
     async def _write(self, conn: AsyncConnection, folded: Folded) -> None:
-        # The driver's executemany, a week at a time in ascending order: the rows of
-        # one week go into one region of the index, which stays in the page cache
-        # while it fills. Sorting all rows would cost more than it saves.
-        by_week: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        # The driver's executemany, week after week: the rows of one week go into
+        # one region of the index, which stays in the page cache while it fills.
+        # Ordering the rows within a week would cost Python more than it saves.
+        rows = sorted(folded.values(), key=itemgetter(0))  # stable: weeks in order
         latest: dict[str, int] = {}
-        for key, (documents, last_us) in folded.items():
-            by_week[key[0]].append((*key, documents, last_us))
-            if last_us > latest.get(key[2], -1):
-                latest[key[2]] = last_us
-        for week in sorted(by_week):
-            for chunk in _chunks(by_week.pop(week), WRITE_CHUNK):
-                await conn.exec_driver_sql(self._upsert, chunk)
+        for row in rows:
+            if row[6] > latest.get(row[2], -1):
+                latest[row[2]] = row[6]
+        for chunk in _chunks(rows, WRITE_CHUNK):
+            await conn.exec_driver_sql(self._upsert, chunk)
         await conn.exec_driver_sql(self._upsert_employee, sorted(latest.items()))
 
 
