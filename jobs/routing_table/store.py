@@ -128,17 +128,21 @@ class RoutingStore:
         return len(folded)
 
     async def contributions(
-        self, client: str, since: datetime, until: datetime
+        self, clients: Sequence[str], since: datetime, until: datetime
     ) -> list[Interaction]:
-        """The client's contributions with a document in (since, until]: one probe
-        per week of the range, each a short run of the key."""
+        """The clients' contributions with a document in (since, until]: one probe
+        per week of the range and client, each a short run of the key."""
         weeks = list(range(week_of(since), week_of(until) + 1))
         table = RoutingContribution.__table__
         query = select(
-            table.c.employee, table.c.doc_type, table.c.documents, table.c.last_us
+            table.c.client,
+            table.c.employee,
+            table.c.doc_type,
+            table.c.documents,
+            table.c.last_us,
         ).where(
             table.c.week.in_(weeks),
-            table.c.client == client,
+            table.c.client.in_(clients),
             table.c.last_us > micros(since),
             table.c.last_us <= micros(until),
         )
@@ -146,7 +150,7 @@ class RoutingStore:
             rows = (await conn.execute(query)).all()
         return [
             Interaction(client, employee, doc_type, from_micros(last_us), documents)
-            for employee, doc_type, documents, last_us in rows
+            for client, employee, doc_type, documents, last_us in rows
         ]
 
     async def employees(self, since: datetime) -> list[str]:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 
 from bridge.clock import Clock
-from jobs.routing_table.ranking import ClientRanking, DocumentType, Interaction, rank
+from jobs.routing_table.ranking import ClientRanking, DocumentType, rank
 from jobs.routing_table.store import RoutingStore
 
 InactiveEmployees = Callable[[], Awaitable[frozenset[str]]]
@@ -46,9 +46,7 @@ class RoutingTable:
         if self._reach is None:
             return None
         now = self._clock.now()
-        found: list[Interaction] = []
-        for key in (client, *same):
-            found += await self._store.contributions(key, now - self._reach, now)
+        found = await self._store.contributions((client, *same), now - self._reach, now)
         if not found:
             return None
         person = self._employee_id or str
