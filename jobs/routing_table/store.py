@@ -28,6 +28,13 @@ from jobs.routing_table.models import (
 )
 from jobs.routing_table.ranking import Interaction
 
+COLUMNS = "week, client, employee, doc_type, day, documents, last_us"
+ON_CONFLICT = (
+    "ON CONFLICT (week, client, employee, doc_type, day) DO UPDATE SET"
+    " documents = routing_contribution.documents + excluded.documents,"
+    " last_us = {latest}(routing_contribution.last_us, excluded.last_us)"
+)
+
 # Rows per driver call: large enough to amortise the trip to the driver's thread.
 WRITE_CHUNK = 50_000
 
@@ -86,11 +93,8 @@ class RoutingStore:
         marks = "?" if db.is_sqlite else "%s"
         # Fixed names; the dialect picks the spelling of "the larger of".
         self._upsert = (
-            "INSERT INTO routing_contribution (week, client, employee, doc_type, day,"  # noqa: S608
-            f" documents, last_us) VALUES ({', '.join([marks] * 7)})"
-            " ON CONFLICT (week, client, employee, doc_type, day) DO UPDATE SET"
-            " documents = routing_contribution.documents + excluded.documents,"
-            f" last_us = {latest}(routing_contribution.last_us, excluded.last_us)"
+            f"INSERT INTO routing_contribution ({COLUMNS})"  # noqa: S608
+            f" VALUES ({', '.join([marks] * 7)}) {ON_CONFLICT.format(latest=latest)}"
         )
         self._upsert_employee = (
             "INSERT INTO routing_employee (employee, last_us)"  # noqa: S608
@@ -209,9 +213,32 @@ class RoutingStore:
         for row in rows:
             if row[6] > latest.get(row[2], -1):
                 latest[row[2]] = row[6]
-        for chunk in _chunks(rows, WRITE_CHUNK):
-            await conn.exec_driver_sql(self._upsert, chunk)
+        if self._db.is_sqlite:
+            for chunk in _chunks(rows, WRITE_CHUNK):
+                await conn.exec_driver_sql(self._upsert, chunk)
+        else:
+            await _copy_in(conn, rows)
         await conn.exec_driver_sql(self._upsert_employee, sorted(latest.items()))
+
+
+async def _copy_in(conn: AsyncConnection, rows: Sequence[Row]) -> None:
+    """PostgreSQL: COPY into a session table, then one INSERT ... ON CONFLICT.
+    A row through executemany costs a round of the protocol; through COPY, a few
+    bytes of a stream (issue 8, BENCHMARKS.md)."""
+    driver: Any = (await conn.get_raw_connection()).driver_connection
+    merge = ON_CONFLICT.format(latest="greatest")
+    async with driver.cursor() as cursor:
+        await cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS routing_incoming"
+            " (LIKE routing_contribution) ON COMMIT DELETE ROWS"
+        )
+        async with cursor.copy(f"COPY routing_incoming ({COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                await copy.write_row(row)
+        await cursor.execute(
+            f"INSERT INTO routing_contribution ({COLUMNS})"  # noqa: S608 - fixed names
+            f" SELECT {COLUMNS} FROM routing_incoming {merge}"
+        )
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
