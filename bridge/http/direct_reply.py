@@ -34,7 +34,7 @@ class DirectReply:
 
     __slots__ = ("_request", "_request_id", "sent")
 
-    def __init__(self, request: web.Request, request_id: bytes) -> None:
+    def __init__(self, request: web.Request, request_id: str) -> None:
         self._request = request
         self._request_id = request_id
         self.sent = 0  # bytes written for it, once answered
@@ -52,7 +52,7 @@ class DirectReply:
             or not request_id.isprintable()
         ):
             return None
-        return cls(request, request_id.encode())
+        return cls(request, request_id)
 
     def response(self) -> SentResponse:
         """What the handler returns for an answer already sent."""
@@ -71,7 +71,8 @@ def send_json(body: bytes, replies: Sequence[DirectReply]) -> None:
         transport = reply._request.transport
         if transport is None or transport.is_closing():
             continue  # gone: the handler's normal answer meets the closed connection
-        data = head + reply._request_id + rest
+        # Encoded here, not at park time: 10,000 parked polls, 10,000 more objects.
+        data = head + reply._request_id.encode() + rest
         transport.write(data)
         reply.sent = len(data)
 
