@@ -10,16 +10,16 @@ on to its next request as after any answer (keep-alive).
 The bytes are those aiohttp writes for `web.Response(body=..., content_type=
 "application/json")` through `service_middleware`, request id included. Only
 requests whose answer needs nothing more take this path (`DirectReply.for_request`):
-HTTP/1.1 with keep-alive, a request id that is safe to echo, no `on_response_prepare`
-hooks; a connection closed by the time of the answer is skipped. Everything else
-is answered the normal way.
+GET over HTTP/1.1 with keep-alive, a request id that is safe to echo, no
+`on_response_prepare` hooks; a connection closed by the time of the answer is
+skipped. Everything else is answered the normal way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.helpers import rfc822_formatted_time
 from aiohttp.http import SERVER_SOFTWARE, HttpVersion11
@@ -45,9 +45,10 @@ class DirectReply:
         path (whose headers would differ, or that runs hooks)."""
         request_id = current_request_id()
         if (
-            request.version != HttpVersion11
+            request.method != hdrs.METH_GET  # HEAD: the same headers, no body
+            or request.version != HttpVersion11
             or not request.keep_alive
-            or request.app.on_response_prepare
+            or any(app.on_response_prepare for app in request.match_info.apps)
             or not request_id  # no service_middleware: no X-Request-Id either
             or not request_id.isprintable()
         ):

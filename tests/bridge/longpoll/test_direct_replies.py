@@ -322,3 +322,42 @@ async def test_clients_that_close_after_the_answer_take_the_normal_path(
     if version == "1.1":
         assert b"\r\nConnection: close\r\n" in raw
     assert recorder.calls == []
+
+
+async def test_a_head_poll_takes_the_normal_path_and_gets_no_body(
+    service: RunningService, hub: EventHub, connect: Connect
+) -> None:
+    token = await consumer(service, "base1")
+    conn = await connect()
+    start = await cursor_now(conn, token)
+    recorder = Recorder(hub)
+    conn.writer.write(
+        f"HEAD /api/v1/events?cursor={start}&wait=30 HTTP/1.1\r\nHost: test\r\n"
+        f"Authorization: Bearer {token}\r\n\r\n".encode()
+    )
+    await parked(hub, 1)
+    await hub.publish("test.one", {"n": 1})
+    async with asyncio.timeout(5):
+        head = await conn.reader.readuntil(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert recorder.calls == []
+    # No body came after the head: the next answer on the connection starts at once.
+    conn.get(f"cursor={start}&wait=0", token)
+    raw = await conn.response()
+    assert raw.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert [e["data"] for e in body(raw)["events"]] == [{"n": 1}]
+
+
+async def test_a_request_id_not_safe_to_echo_as_is_takes_the_normal_path(
+    service: RunningService, hub: EventHub, connect: Connect
+) -> None:
+    token = await consumer(service, "base1")
+    conn = await connect()
+    start = await cursor_now(conn, token)
+    recorder = Recorder(hub)
+    conn.get(f"cursor={start}&wait=30", token, extra="X-Request-Id: a\tb\r\n")
+    await parked(hub, 1)
+    await hub.publish("test.one", {"n": 1})
+    raw = await conn.response()
+    assert b"\r\nX-Request-Id: a\tb\r\n" in raw
+    assert recorder.calls == []
