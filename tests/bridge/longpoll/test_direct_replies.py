@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 import json
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import pytest
 
+from bridge.http import direct_reply
 from bridge.http.direct_reply import DirectReply
 from bridge.longpoll.consumer_auth import ConsumerKind
 from bridge.longpoll.consumers import ConsumerRegistry
@@ -361,3 +362,32 @@ async def test_a_request_id_not_safe_to_echo_as_is_takes_the_normal_path(
     raw = await conn.response()
     assert b"\r\nX-Request-Id: a\tb\r\n" in raw
     assert recorder.calls == []
+
+
+async def test_when_sending_directly_fails_the_handler_answers_the_normal_way(
+    service: RunningService,
+    hub: EventHub,
+    connect: Connect,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(body: bytes, replies: Sequence[DirectReply]) -> None:
+        raise RuntimeError("no bytes today")
+
+    monkeypatch.setattr(direct_reply, "send_json", broken)
+    token = await consumer(service, "base1")
+    conn = await connect()
+    start = await cursor_now(conn, token)
+    conn.get(f"cursor={start}&wait=30", token)
+    await parked(hub, 1)
+    async with asyncio.timeout(5):
+        await hub.publish("test.one", {"n": 1})
+    raw = await conn.response()
+    assert [e["data"] for e in body(raw)["events"]] == [{"n": 1}]
+    assert "sending 1 early answers failed" in caplog.text
+    # The hub's writer lives on: the next event is stored and delivered.
+    conn.get(f"cursor={body(raw)['cursor']}&wait=30", token)
+    await parked(hub, 1)
+    async with asyncio.timeout(5):
+        await hub.publish("test.two", {"n": 2})
+    assert [e["data"] for e in body(await conn.response())["events"]] == [{"n": 2}]
