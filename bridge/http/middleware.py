@@ -12,6 +12,7 @@ import itertools
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 import structlog
@@ -27,6 +28,7 @@ REQUEST_ID_HEADER = "X-Request-Id"
 # counter, 32 hex digits like a UUID, without a system call per request.
 _ID_PREFIX = secrets.token_hex(8)
 _id_counter = itertools.count(1)
+_request_id: ContextVar[str] = ContextVar("request_id", default="")
 
 # aiohttp's own HTTP errors, given the stable ids our API documents.
 _HTTP_ERROR_IDS = {
@@ -75,7 +77,14 @@ def bind_request_id(request: web.Request) -> str:
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
     request_id = incoming if 0 < len(incoming) <= 64 else new_request_id()
     structlog.contextvars.bind_contextvars(request_id=request_id)
+    _request_id.set(request_id)
     return request_id
+
+
+def current_request_id() -> str:
+    """The id `bind_request_id` gave the request this task serves ("" outside
+    one): the answer's X-Request-Id when a handler writes it itself."""
+    return _request_id.get()
 
 
 def new_request_id() -> str:

@@ -11,26 +11,30 @@ from __future__ import annotations
 import asyncio
 import heapq
 import math
+from typing import Any
 
 TICK_SECONDS = 0.05
 # Fire a little after the tick: asyncio may run a timer up to its clock resolution
 # early, and a poll woken before its deadline would park again.
 _SLACK_SECONDS = 0.001
+# A parked poll's future; woken with None: "look again" (the hub may also resolve
+# it with an answer, see hub.py).
+Wakeable = asyncio.Future[Any]
 
 
-def wake(future: asyncio.Future[None]) -> None:
+def wake(future: Wakeable) -> None:
     if not future.done():
         future.set_result(None)
 
 
 class Deadlines:
     def __init__(self) -> None:
-        self._due: dict[int, set[asyncio.Future[None]]] = {}
+        self._due: dict[int, set[Wakeable]] = {}
         self._ticks: list[int] = []  # heap of ticks in `_due` (maybe stale)
         self._timer: asyncio.TimerHandle | None = None
         self._timer_tick = 0
 
-    def add(self, future: asyncio.Future[None], when: float) -> int:
+    def add(self, future: Wakeable, when: float) -> int:
         """Wake `future` at loop time `when` (rounded up to a tick); its tick, for
         `remove`."""
         tick = math.ceil(when / TICK_SECONDS)
@@ -43,7 +47,7 @@ class Deadlines:
         waiting.add(future)
         return tick
 
-    def remove(self, future: asyncio.Future[None], tick: int) -> None:
+    def remove(self, future: Wakeable, tick: int) -> None:
         waiting = self._due.get(tick)
         if waiting is not None:
             waiting.discard(future)

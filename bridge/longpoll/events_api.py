@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bridge.call_events import CallEvent
 from bridge.core import Core
 from bridge.errors import InvalidField, NotFound, ServiceUnavailable, Unauthorized
+from bridge.http import direct_reply
 from bridge.http.auth import bearer_token, check_admin
 from bridge.http.bodies import invalid_field, query_int, read_model
 from bridge.http.openapi import query_param
@@ -25,7 +26,7 @@ from bridge.longpoll.consumer_auth import Consumer, ConsumerKind
 from bridge.longpoll.consumers import ConsumerRegistry
 from bridge.longpoll.cursor import Cursor, MalformedCursor, render_batch
 from bridge.longpoll.event_log import EventLogError
-from bridge.longpoll.hub import CALL_TOPIC, EventHub
+from bridge.longpoll.hub import CALL_TOPIC, EventHub, PollAnswer
 from bridge.longpoll.windows import EVENTS, ChannelWindows, UnknownChannel
 
 HUB = web.AppKey("event_hub", EventHub)
@@ -87,7 +88,7 @@ class ChannelList(BaseModel):
     channels: list[ChannelState]
 
 
-async def poll_events(request: web.Request) -> web.Response:
+async def poll_events(request: web.Request) -> web.StreamResponse:
     hub, registry = request.app[HUB], request.app[REGISTRY]
     config = request.app[CORE_KEY].config.http.events
     consumer = await _consumer(request, registry)
@@ -101,17 +102,29 @@ async def poll_events(request: web.Request) -> web.Response:
     if sent:
         registry.polled(consumer, sent)
     extension = consumer.extension if consumer.kind is ConsumerKind.PANEL else None
+    reply = direct_reply.DirectReply.for_request(request)
     try:
-        answer = await hub.poll(cursor, extension=extension, wait=wait, limit=limit)
+        answer = await hub.poll(
+            cursor, extension=extension, wait=wait, limit=limit, reply=reply
+        )
     except EventLogError as exc:
         raise ServiceUnavailable(
             "the event log is unavailable", error_id="event-log-unavailable"
         ) from exc
+    if reply is not None and reply.sent:
+        return reply.response()  # the hub's wake-up sent it (send_early)
     if not answer.events and answer.reset is None:
         # Woken because the channel closed: say so rather than answer empty.
         _check_open(request.app[WINDOWS], config.closed_retry_after_seconds)
     body = render_batch(answer.events, answer.cursor, answer.reset)
     return web.Response(body=body, content_type="application/json")
+
+
+def send_early(answer: PollAnswer, replies: list[direct_reply.DirectReply]) -> None:
+    """The hub's `answer_early`: one body for polls woken with the same answer,
+    the bytes `poll_events` would answer with, on their connections at once."""
+    body = render_batch(answer.events, answer.cursor, answer.reset)
+    direct_reply.send_json(body, replies)
 
 
 async def publish_event(request: web.Request) -> web.Response:

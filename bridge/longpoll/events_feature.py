@@ -59,6 +59,7 @@ def make_setup(onec_client: ClientFactory | None = None) -> Feature:
         registry = ConsumerRegistry(
             core.db, core.clock, start=lambda: str(hub.bounds.head_cursor)
         )
+        hub.answer_early = events_api.send_early
         windows = ChannelWindows(core.clock)
         windows.on_close(lambda channel: hub.interrupt() if channel == EVENTS else None)
         app[HUB], app[REGISTRY], app[WINDOWS], app[CORE_KEY] = (

@@ -6,11 +6,17 @@ commit the events join a bounded in-memory tail and the parked polls that can se
 them are woken; a poll is answered from the tail, and from the database only when
 its cursor is older than the tail (after a restart, or a consumer far behind).
 
-Each parked poll is an explicit waiter: a bare future in the index of who may see
-what (1C bases see everything; panels their extension) and in the `Deadlines` that
-end its wait, registered for the poll and removed in `finally`. `interrupt()` wakes
+Each parked poll is an explicit waiter: a future in the index of who may see what
+(1C bases see everything; panels their extension) and in the `Deadlines` that end
+its wait, registered for the poll and removed in `finally`. `interrupt()` wakes
 every waiter (shutdown, a channel closing). A future and two set entries are all a
 parked poll costs the hub: 10,000 of them stay cheap.
+
+A poll may park with a `reply` (the HTTP edge's handle on its connection). When new
+events wake such polls, the hub decides their answers right there, once per
+distinct (extension, cursor, limit), and hands each answer with its replies to
+`answer_early`, which sends them before any handler runs (one event can wake
+10,000 polls: issue 3). The poll then returns that same answer.
 """
 
 from __future__ import annotations
@@ -40,7 +46,6 @@ from bridge.longpoll.event_log import EventLog, EventLogError, NewEvent
 
 log = logging.getLogger(__name__)
 CALL_TOPIC = "call"
-_Waiter = asyncio.Future[None]
 _DB_READ_CHUNK = 1000
 
 
@@ -49,6 +54,25 @@ class PollAnswer:
     events: Sequence[StoredEvent]
     cursor: Cursor
     reset: Reset | None = None
+
+
+# Sends an answer the hub decided to the replies of the polls it is for.
+EarlyAnswer = Callable[[PollAnswer, list[Any]], None]
+
+
+class _Waiter(asyncio.Future[PollAnswer | None]):
+    """A parked poll: resolved with its answer when the hub decided one at the
+    wake-up (it has a reply), else with None (read again and answer)."""
+
+    __slots__ = ("after", "limit", "reply")
+
+    def __init__(self, after: int, limit: int, reply: object) -> None:
+        super().__init__()
+        self.after, self.limit, self.reply = after, limit, reply
+
+
+# The answers decided in one wake-up: (extension, after, limit) -> answer, replies.
+_Early = dict[tuple[str | None, int, int], tuple[PollAnswer | None, list[Any]]]
 
 
 @dataclass(slots=True)
@@ -86,6 +110,7 @@ class EventHub:
         self._park_watchers: list[tuple[int, asyncio.Future[None]]] = []
         self._catch_up_asked = False
         self.on_commit: list[Callable[[int], None]] = []  # e.g. Redis announcements
+        self.answer_early: EarlyAnswer | None = None  # the HTTP edge's direct replies
         # Several instances may append to one PostgreSQL log (PRODUCT §10).
         self._shared = shared
         self.last_error = ""
@@ -260,12 +285,55 @@ class EventHub:
             del self._tail[: len(self._tail) - self._tail_size()]
         head = max(self._bounds.head, stored[-1].seq)
         self._bounds = LogBounds(self._bounds.epoch, self._bounds.pruned_through, head)
+        early: _Early = {}
         for waiter in self._all:
-            wake(waiter)
+            self._wake(waiter, None, early)
         if self._by_extension:
             for ext in set().union(*(s.extensions for s in stored)):
                 for waiter in self._by_extension.get(ext, ()):
-                    wake(waiter)
+                    self._wake(waiter, ext, early)
+        if early and self.answer_early is not None:
+            self._send_early(self.answer_early, early)
+
+    def _wake(self, waiter: _Waiter, extension: str | None, early: _Early) -> None:
+        """Wake a parked poll; with a reply, with its answer decided now."""
+        if waiter.done():
+            return
+        if waiter.reply is None or self.answer_early is None:
+            waiter.set_result(None)
+            return
+        key = (extension, waiter.after, waiter.limit)
+        group = early.get(key)
+        if group is None:
+            group = early[key] = (self._answer_now(*key), [])
+        answer, replies = group
+        waiter.set_result(answer)
+        if answer is not None:
+            replies.append(waiter.reply)
+
+    def _answer_now(
+        self, extension: str | None, after: int, limit: int
+    ) -> PollAnswer | None:
+        """The answer a poll woken now would give, if the tail holds it; None
+        leaves the poll to read it itself (from the database, or a reset)."""
+        if check(Cursor(self._bounds.epoch, after), self._bounds) is not None:
+            return None
+        found = self._from_tail(after, extension, limit)
+        if found is None or not found[0]:
+            return None
+        events, covered = found
+        return PollAnswer(events, Cursor(self._bounds.epoch, covered))
+
+    @staticmethod
+    def _send_early(send: EarlyAnswer, early: _Early) -> None:
+        for answer, replies in early.values():
+            if answer is None:
+                continue
+            try:
+                send(answer, replies)
+            except Exception:  # the writer must outlive any failure
+                # Replies not marked sent get their answer the normal way.
+                log.exception("sending %d early answers failed", len(replies))
 
     def interrupt(self) -> None:
         """Wake every parked poll; those with nothing new answer empty."""
@@ -297,11 +365,14 @@ class EventHub:
         extension: str | None,
         wait: float,
         limit: int,
+        reply: object = None,
     ) -> PollAnswer:
         """Events after `cursor` visible to `extension`; holds up to `wait` seconds.
 
         No cursor: start at the head (only new events). A cursor the log can no
-        longer serve gets an immediate answer with `reset` and no events.
+        longer serve gets an immediate answer with `reset` and no events. A
+        `reply` parks with the poll: an answer decided at the wake-up goes to
+        `answer_early` with it, and is the one returned.
         """
         position = cursor or self._bounds.head_cursor
         reset = check(position, self._bounds)
@@ -324,13 +395,15 @@ class EventHub:
             if remaining <= 0:
                 break
             interrupts = self._interrupts
-            waiter = self._park(extension)
+            waiter = self._park(extension, after, limit, reply)
             tick = self._deadlines.add(waiter, deadline)
             try:
-                await waiter
+                decided = await waiter
             finally:
                 self._deadlines.remove(waiter, tick)
                 self._unpark(waiter, extension)
+            if decided is not None:
+                return decided
             if self._draining or interrupts != self._interrupts:
                 break
         return PollAnswer(events, Cursor(self._bounds.epoch, after))
@@ -351,13 +424,9 @@ class EventHub:
         head = self._bounds.head
         if after >= head:
             return [], after
-        tail = self._tail
-        if tail and after >= tail[0].seq - 1:
-            start = bisect.bisect_right(tail, after, key=lambda e: e.seq)
-            if extension is None:  # a 1C base takes everything: just slice
-                taken = tail[start : start + limit]
-                return taken, taken[-1].seq if taken else after
-            return select(tail[start:], after, extension, limit)
+        in_tail = self._from_tail(after, extension, limit)
+        if in_tail is not None:
+            return in_tail
         chunk = max(limit, _DB_READ_CHUNK)
         found = await self._log.read(after, chunk)
         if self._shared:
@@ -372,8 +441,23 @@ class EventHub:
             covered = max(covered, head)
         return events, covered
 
-    def _park(self, extension: str | None) -> _Waiter:
-        waiter: _Waiter = asyncio.get_running_loop().create_future()
+    def _from_tail(
+        self, after: int, extension: str | None, limit: int
+    ) -> tuple[list[StoredEvent], int] | None:
+        """`_read` from the in-memory tail; None when the tail starts too late."""
+        tail = self._tail
+        if not tail or after < tail[0].seq - 1:
+            return None
+        start = bisect.bisect_right(tail, after, key=lambda e: e.seq)
+        if extension is None:  # a 1C base takes everything: just slice
+            taken = tail[start : start + limit]
+            return taken, taken[-1].seq if taken else after
+        return select(tail[start:], after, extension, limit)
+
+    def _park(
+        self, extension: str | None, after: int, limit: int, reply: object
+    ) -> _Waiter:
+        waiter = _Waiter(after, limit, reply)
         if extension is None:
             self._all.add(waiter)
         else:
