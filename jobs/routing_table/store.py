@@ -169,11 +169,15 @@ class RoutingStore:
 
     async def prune(self, before: datetime) -> int:
         """Drop the weeks that ended before `before`: one range at the key's start."""
+        cutoff = week_of(before)
         async with self._db.engine.begin() as conn:
+            # The first key answers "anything to drop?" from the index; asked
+            # straight away, PostgreSQL without fresh statistics scans the table.
+            oldest = await conn.scalar(select(func.min(RoutingContribution.week)))
+            if oldest is None or oldest >= cutoff:
+                return 0
             result = await conn.execute(
-                delete(RoutingContribution).where(
-                    RoutingContribution.week < week_of(before)
-                )
+                delete(RoutingContribution).where(RoutingContribution.week < cutoff)
             )
         return max(result.rowcount, 0)
 
