@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect
@@ -118,3 +120,44 @@ async def test_sqlite_and_postgresql_get_the_same_schema(tmp_path: Path) -> None
     for table in sqlite_schema:
         assert sqlite_schema[table] == pg_schema_facts[table], table
     assert "instance_meta" in sqlite_schema
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+async def db_at_0010(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Database]:
+    """A database as the release before the read-time routing table left it."""
+    database, schema = await open_database(request.param, tmp_path)
+    try:
+        await migrate.upgrade(database, "0010")
+        yield database
+    finally:
+        await database.dispose()
+        if schema is not None:
+            await schema.drop()
+
+
+async def test_routing_upgrade_clears_checkpoints_so_the_next_run_rebuilds(
+    db_at_0010: Database,
+) -> None:
+    """0011 re-keys the routing contributions without converting them: the source
+    checkpoints go too, so the next routing_table run reads every source again."""
+    async with db_at_0010.engine.begin() as conn:
+        await conn.exec_driver_sql(
+            "INSERT INTO routing_contribution VALUES"
+            " ('c1', 'anna', 'calls', '2026-11-20', 3, '2026-11-20 10:00:00.000000')"
+        )
+        await conn.exec_driver_sql(
+            "INSERT INTO routing_checkpoint VALUES"
+            " ('calls', '4242', '2026-11-20 10:00:00.000000')"
+        )
+    await migrate.upgrade(db_at_0010)
+    async with db_at_0010.engine.connect() as conn:
+        for table in ("routing_contribution", "routing_checkpoint", "routing_employee"):
+            count = await conn.exec_driver_sql(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
+            assert count.scalar_one() == 0, table
+        tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
+    assert "routing_entry" not in tables
+    assert "routing_stage" not in tables
