@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bridge.clock import Clock
 from jobs.base import JobContext, JobOutcome, JobReport
 from jobs.routing_table.ranking import DocumentType, Interaction
-from jobs.routing_table.store import Checkpoint, Folded, RoutingStore, fold
+from jobs.routing_table.store import Checkpoint, Folded, RoutingStore, fold, micros
 
 # Expired documents stay a week past the longest validity before they are dropped:
 # lengthening a validity in the settings then brings back what was still there.
@@ -66,7 +66,7 @@ class RoutingTableJob:
 
     async def __call__(self, context: JobContext) -> JobReport:
         clients, documents = await self._fold_new_documents()
-        pruned = await self._store.prune(self._clock.now() - self._keep - PRUNE_MARGIN)
+        pruned = await self._store.prune(self._horizon())
         phrases = await self.prewarm() if self.prewarm else 0
         counters = {
             "documents": documents,
@@ -92,12 +92,13 @@ class RoutingTableJob:
         one write is in flight, which bounds the memory. When the source breaks,
         what it gave so far is still written before the error propagates."""
         checkpoint = await self._store.checkpoint(source.name)
+        horizon = micros(self._horizon())
         documents, pending, position = 0, 0, ""
         folded: Folded = {}
         writing: asyncio.Task[set[str]] | None = None
         try:
             async for batch in source.read(checkpoint.position if checkpoint else ""):
-                fold(batch.interactions, folded)
+                fold(batch.interactions, folded, not_before=horizon)
                 count = sum(i.count for i in batch.interactions)
                 documents, pending = documents + count, pending + count
                 position = batch.position
@@ -112,6 +113,10 @@ class RoutingTableJob:
             if position:
                 touched |= await self._write(source, folded, position)
         return documents
+
+    def _horizon(self) -> datetime:
+        """Documents older than this never count again, whatever the settings."""
+        return self._clock.now() - self._keep - PRUNE_MARGIN
 
     async def _write(
         self, source: DocumentSource, folded: Folded, position: str

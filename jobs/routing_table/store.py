@@ -68,12 +68,21 @@ def week_of(at: datetime) -> int:
     return micros(at) // MICROSECONDS_PER_DAY // DAYS_PER_WEEK
 
 
-def fold(interactions: Iterable[Interaction], into: Folded | None = None) -> Folded:
+def fold(
+    interactions: Iterable[Interaction],
+    into: Folded | None = None,
+    *,
+    not_before: int = 0,
+) -> Folded:
     """Documents of the same client, employee, type and day become one row
-    (added to `into` when given: a run folds batch after batch)."""
+    (added to `into` when given: a run folds batch after batch). Documents dated
+    before `not_before` (µs) are left out: a first run over years of journal
+    would only write what the prune drops again."""
     folded: Folded = {} if into is None else into
     for item in interactions:
         us = round(item.at.timestamp() * 1_000_000)
+        if us < not_before:
+            continue
         day = us // MICROSECONDS_PER_DAY
         key = (day // DAYS_PER_WEEK, item.client, item.employee, item.doc_type, day)
         row = folded.get(key)

@@ -251,17 +251,35 @@ async def test_changed_weights_apply_at_the_next_read(db: Database) -> None:
 async def test_expired_weeks_are_pruned_and_live_ones_kept(db: Database) -> None:
     clock = FakeClock(START)
     calls = ListSource("calls")
-    keep = TYPES["calls"].validity + PRUNE_MARGIN
     calls.documents = [
-        Interaction("c1", "anna", "calls", START - keep - timedelta(days=8)),
-        Interaction("c1", "anna", "calls", START - keep - timedelta(days=9)),
-        Interaction("c1", "boris", "calls", START - timedelta(days=2)),
+        Interaction("c1", "anna", "calls", START - timedelta(days=20)),
+        Interaction("c1", "anna", "calls", START - timedelta(days=21)),
     ]
     job, _ = make_job(db, clock, calls)
+    assert (await job(context())).counters["contributions_pruned"] == 0
+    keep = TYPES["calls"].validity + PRUNE_MARGIN
+    clock.advance(keep.total_seconds())
+    calls.documents.append(Interaction("c1", "boris", "calls", clock.now()))
     report = await job(context())
     assert report.counters["contributions_pruned"] == 2
     assert await RoutingStore(db).contribution_count() == 1
     assert [r.employee for r in (await ranked(db, clock, "c1")).employees] == ["boris"]
+
+
+async def test_documents_past_every_validity_are_not_written(db: Database) -> None:
+    """A first run over years of journal writes only what can still count."""
+    clock = FakeClock(START)
+    calls = ListSource("calls")
+    keep = TYPES["calls"].validity + PRUNE_MARGIN
+    calls.documents = [
+        Interaction("c1", "anna", "calls", START - keep - timedelta(days=1)),
+        Interaction("c1", "anna", "calls", START - keep - timedelta(days=400)),
+        Interaction("c1", "boris", "calls", START - timedelta(days=2)),
+    ]
+    job, _ = make_job(db, clock, calls)
+    report = await job(context())
+    assert report.counters["documents"] == 3
+    assert await RoutingStore(db).contribution_count() == 1
 
 
 def folded_by_day(docs: Iterable[Interaction]) -> list[Interaction]:
