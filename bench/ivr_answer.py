@@ -4,7 +4,7 @@
 
 Target: p99 <= 20 ms at 100 requests/s. The service is built as `serve` builds it
 (SQLite, offline espeak TTS) on a real port; its routing table holds N clients;
-the routing job's pre-warm runs first, as it does after every rebuild. Requests go
+the routing job's pre-warm runs first, as it does after every run. Requests go
 out open-loop at a fixed rate (a slow answer does not slow the sender), callers
 drawn from known clients and unknown numbers. The load generator shares the
 process and the machine, so the figures include its cost.
@@ -48,7 +48,7 @@ async def seed(
         for c in range(clients)
         for _ in range(3)
     ]
-    await store.rebuild(docs)
+    await store.add(docs)  # an empty table: the build
 
 
 async def run(clients: int, rate: float, seconds: float) -> None:

@@ -12,7 +12,6 @@ from bridge.journal.routing_source import JournalLastTalks
 from bridge.longpoll.contact_feature import CRMD_ROUTES
 from bridge.onec.feature import STAFF
 from jobs.routing_table.feature import ROUTING_JOB, ROUTING_TABLE
-from jobs.routing_table.store import RoutingStore
 from pbx.asterisk.feature import AGI
 from smart_ivr.agi_hook import HOOK, SmartIvrHook
 from smart_ivr.availability import Availability
@@ -62,9 +61,7 @@ def setup(app: web.Application, core: Core) -> None:
         last_talks=JournalLastTalks(core.db, core.clock),
     )
     app[ROUTING_JOB].prewarm = PreWarm(
-        RoutingStore(core.db),
-        core.clock,
-        config.routing.document_types_by_name(),
+        app[ROUTING_TABLE],
         cache,
         employees,
         config.ivr.phrases(),

@@ -10,12 +10,10 @@ that a call asks the provider nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from bridge.clock import Clock
-from jobs.routing_table.ranking import DocumentType
-from jobs.routing_table.store import RoutingStore
+from jobs.routing_table.table import RoutingTable
 from smart_ivr.menu import Employee, Phrases
 from smart_ivr.service import EmployeeDirectory, PromptAudio
 from tts_cache.cache import TtsCache
@@ -61,33 +59,23 @@ class PreWarm:
 
     def __init__(
         self,
-        store: RoutingStore,
-        clock: Clock,
-        types: Mapping[str, DocumentType],
+        table: RoutingTable,
         cache: TtsCache,
         employees: EmployeeDirectory,
         phrases: Phrases,
         max_entries: int,
     ) -> None:
-        self._store = store
-        self._clock = clock
-        live = [t.validity for t in types.values() if t.enabled]
-        self._reach = max(live, default=None)
+        self._table = table
         self._cache = cache
         self._employees = employees
         self._phrases = phrases
         self._max_entries = max_entries
 
     async def __call__(self) -> int:
-        people = await self._employees.lookup(await self._offered())
+        people = await self._employees.lookup(await self._table.employees())
         texts = menu_fragments(list(people.values()), self._phrases, self._max_entries)
         report = await self._cache.prewarm(texts)
         await self._cache.pin(report.keys)
         if report.failed:
             log.warning("IVR pre-warm: %d phrases could not be spoken", report.failed)
         return len(report.keys)
-
-    async def _offered(self) -> list[str]:
-        if self._reach is None:
-            return []
-        return await self._store.employees(self._clock.now() - self._reach)

@@ -80,7 +80,7 @@ def fold(
     would only write what the prune drops again."""
     folded: Folded = {} if into is None else into
     for item in interactions:
-        us = round(item.at.timestamp() * 1_000_000)
+        us = round(item.at.timestamp() * 1_000_000)  # micros(), without a call
         if us < not_before:
             continue
         day = us // MICROSECONDS_PER_DAY
@@ -129,16 +129,6 @@ class RoutingStore:
             if checkpoint is not None:
                 await self._save_checkpoint(conn, checkpoint)
         return {key[1] for key in folded}
-
-    async def rebuild(self, interactions: Iterable[Interaction]) -> int:
-        """Replace every contribution (first build, full rebuild); returns the rows
-        written. One transaction: readers see the old table until it commits."""
-        folded = fold(interactions)
-        async with self._db.engine.begin() as conn:
-            await conn.execute(delete(RoutingContribution))
-            await conn.execute(delete(RoutingEmployee))
-            await self._write(conn, folded)
-        return len(folded)
 
     async def contributions(
         self, clients: Sequence[str], since: datetime, until: datetime

@@ -55,3 +55,10 @@ class RoutingTable:
         ]
         ranked = rank(documents, self._types, now, inactive=await self._inactive())
         return ranked.get(client)
+
+    async def employees(self) -> list[str]:
+        """Everyone some client's ranking may name now: employees with a document
+        still inside the longest validity, in id order (for the pre-warm)."""
+        if self._reach is None:
+            return []
+        return await self._store.employees(self._clock.now() - self._reach)
