@@ -229,6 +229,11 @@ def _check_required(config: Config) -> None:
     for name, section in config.sections().items():
         for key, reason in section.missing():
             raise ConfigError(f"{name}.{key}", reason)
+    _check_links(config)
+
+
+def _check_links(config: Config) -> None:
+    """Settings of one section that need another's."""
     if not config.onec.odata_url and any(
         d.enabled for d in config.routing.document_types
     ):
