@@ -32,6 +32,7 @@ from bridge.journal.legs import JournalLeg
 from bridge.journal.models import CallLeg
 from bridge.journal.query import CallFilter
 from bridge.phone_numbers import normalize
+from bridge.service import tune_garbage_collector
 from bridge.storage import migrate
 from bridge.storage.database import Database
 from jobs.base import JobContext
@@ -196,6 +197,7 @@ async def main() -> None:
     )
     parser.add_argument("--pg", default=PG_URL)
     args = parser.parse_args()
+    tune_garbage_collector()  # the loader runs inside `telebridge serve`
     engines = args.engines.split(",")
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)

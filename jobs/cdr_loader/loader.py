@@ -25,7 +25,7 @@ from bridge.journal.store import Owner, Rejected
 from bridge.storage.database import Database
 from jobs.base import JobContext, JobOutcome, JobReport
 from jobs.cdr_loader import checkpoint
-from jobs.cdr_loader.mapping import map_row
+from jobs.cdr_loader.mapping import RowMapper
 from jobs.cdr_loader.records import Batch, SourceRow
 from jobs.cdr_loader.sources.base import CdrSource, SourceUnavailable
 
@@ -54,6 +54,7 @@ class CdrLoader:
         self.db = db
         self.source = source
         self.zone = zone
+        self.mapper = RowMapper(source.name, zone)
         self.clock = clock
         self.gap_check = gap_check
         self.contacts = contacts
@@ -154,7 +155,7 @@ class CdrLoader:
         legs: list[JournalLeg] = []
         rejects: list[Rejected] = []
         for row in rows:
-            mapped = map_row(row, self.source.name, self.zone)
+            mapped = self.mapper.map(row)
             if isinstance(mapped, Rejected):
                 rejects.append(mapped)
             else:

@@ -10,13 +10,13 @@ import functools
 import hashlib
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Final
 
 from bridge.call_events import Direction
 from bridge.journal.legs import CallStatus, JournalLeg
 from bridge.journal.store import Rejected
-from bridge.phone_numbers import NumberKind, NumberType, PhoneNumber
+from bridge.phone_numbers import NumberKind, PhoneNumber
 from bridge.phone_numbers import normalize as _normalize
 from bridge.phone_numbers import number_type as _number_type
 from jobs.cdr_loader.records import SourceRow
@@ -32,6 +32,10 @@ _RECORDING_EXT: Final = (".wav", ".mp3", ".gsm", ".ogg", ".webm", ".wav49")
 _PEER = re.compile(
     r"^(?:PJSIP|SIP|IAX2|Local|DAHDI)/(\d{1,6})(?:[-@;/]|$)", re.IGNORECASE
 )
+_NAIVE_EPOCH: Final = datetime(1970, 1, 1)
+_UTC_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_ZERO: Final = timedelta(0)
+_LAST_OF_HOUR: Final = timedelta(minutes=59, seconds=59, microseconds=999_999)
 _TIME_FORMATS: Final = (
     "%Y-%m-%d %H:%M:%S.%f",
     "%Y-%m-%d %H:%M:%S",
@@ -47,8 +51,9 @@ normalize = functools.lru_cache(maxsize=_CACHE_SIZE)(_normalize)
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
-def number_type(number: PhoneNumber) -> NumberType:
-    return _number_type(number)
+def number_type(canonical: str) -> str:
+    """The type of an external number in E.164 (what `number_type` column holds)."""
+    return _number_type(normalize(canonical)).value
 
 
 class RowError(ValueError):
@@ -56,76 +61,133 @@ class RowError(ValueError):
 
 
 def map_row(row: SourceRow, source: str, zone: tzinfo) -> JournalLeg | Rejected:
-    try:
-        return _map(row, source, zone)
-    except RowError as exc:
-        return Rejected(str(exc), dict(row.raw))
+    """One row on its own; a loader keeps one `RowMapper` for all of its rows."""
+    return RowMapper(source, zone).map(row)
 
 
-def _map(row: SourceRow, source: str, zone: tzinfo) -> JournalLeg:
-    if row.error:
-        raise RowError(row.error)
-    f = row.fields
-    started = parse_time(f.get("start", ""), zone, "start")
-    if started is None:
-        raise RowError("start: missing")
-    duration = _seconds(f.get("duration", ""), "duration")
-    billsec = _seconds(f.get("billsec", ""), "billsec")
-    answer_at = parse_time(f.get("answer", ""), zone, "answer")
-    ended = parse_time(f.get("end", ""), zone, "end")
-    if ended is None:
-        ended = started + timedelta(seconds=duration)
-    if ended < started:
-        raise RowError("end: before start")
-    if billsec > duration and duration:
-        raise RowError(f"billsec: {billsec} exceeds duration {duration}")
-    src = normalize(f.get("src", ""))
-    dst = normalize(f.get("dst", ""))
-    src_ext = _extension(src, f.get("channel", ""))
-    dst_ext = _extension(dst, f.get("dstchannel", ""))
-    # Sources that state the direction and the user (Rostelecom) are believed.
-    hint = f.get("direction", "")
-    direction = (
-        Direction(hint) if hint in _DIRECTIONS else _direction(src, src_ext, dst)
-    )
-    disposition = f.get("disposition", "").strip().upper()
-    employee = f.get("employee", "")[:32] or (
-        dst_ext if direction is Direction.INCOMING else src_ext
-    )
-    by_person = bool(employee) and f.get("lastapp", "").lower() not in _APP_LEGS
-    picked_up = disposition == ANSWERED and billsec > 0
-    # An incoming leg only the IVR or queue answered was not answered by anyone.
-    answered = picked_up and (by_person or direction is not Direction.INCOMING)
-    status = _status(direction, disposition, picked_up, by_person)
-    talk = billsec if answered else 0
-    external = _external_party(direction, src, dst)
-    return JournalLeg(
-        source=source,
-        leg_key=leg_key(row),
-        linkedid=f.get("linkedid") or f.get("uniqueid") or leg_key(row),
-        call_id=f.get("uniqueid", ""),
-        sequence=_int(f.get("sequence", ""), "sequence", default=0),
-        started_at=started,
-        answered_at=answer_at if answered else None,
-        ended_at=ended,
-        src_raw=f.get("src", "")[:128],
-        src_key=_match_key(src),
-        dst_raw=f.get("dst", "")[:128],
-        dst_key=_match_key(dst),
-        did=normalize(f.get("did", "")).canonical[:64],
-        direction=direction,
-        status=status,
-        answered=answered,
-        missed=direction is Direction.INCOMING and not answered,
-        employee=employee,
-        talk_seconds=talk,
-        wait_seconds=max(duration - billsec, 0) if answered else duration,
-        duration_seconds=duration,
-        recording=_recording(f) if answered else "",
-        number_type=number_type(external).value if external else "unknown",
-        external_number=external.canonical if external else "",
-        raw=dict(row.raw),
-    )
+class RowMapper:
+    """Maps the rows of one source, read in one time zone.
+
+    Every value it gives is a pure function of the row; what it keeps between
+    rows (the zone's UTC offset per wall-clock hour) only saves recomputing it.
+    Times come out in UTC: the same instants as the PBX's local wall time.
+    """
+
+    def __init__(self, source: str, zone: tzinfo) -> None:
+        self.source = source
+        self.zone = zone
+        # "YYYY-MM-DD HH" (an ISO text's first 13 characters always fix its
+        # date and hour) -> that hour's `_hour_epoch`.
+        self._epochs: dict[str, datetime] = {}
+
+    def map(self, row: SourceRow) -> JournalLeg | Rejected:
+        try:
+            return self._map(row)
+        except RowError as exc:
+            return Rejected(str(exc), dict(row.raw))
+
+    def time(self, text: str, name: str) -> datetime | None:
+        """PBX timestamps: local wall time in the zone, unless they carry an offset."""
+        value = text.strip()
+        if not value or value.startswith("0000-00-00"):
+            return None
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = _strptime(value, name)
+            return parsed.replace(tzinfo=self.zone).astimezone(UTC)
+        if parsed.tzinfo is not None:
+            return parsed.astimezone(UTC)
+        hour = value[:13]
+        epoch = self._epochs.get(hour)
+        if epoch is None:
+            epoch = self._hour_epoch(parsed)
+            if epoch is None:  # a transition inside this hour: no shortcut
+                return parsed.replace(tzinfo=self.zone).astimezone(UTC)
+            if len(self._epochs) >= _CACHE_SIZE:
+                self._epochs.clear()
+            self._epochs[hour] = epoch
+        # Datetime arithmetic, not replace()/astimezone(): their keyword parsing
+        # alone costs ten times the subtraction, three times per row.
+        return _UTC_EPOCH + (parsed - epoch)
+
+    def _hour_epoch(self, local: datetime) -> datetime | None:
+        """The wall-clock time of the Unix epoch in this zone for `local`'s hour,
+        or None when the zone's offset changes inside that hour."""
+        first = local.replace(minute=0, second=0, microsecond=0)
+        offset = self._offset_at(first)
+        if self._offset_at(first + _LAST_OF_HOUR) != offset:
+            return None
+        return _NAIVE_EPOCH + offset
+
+    def _offset_at(self, local: datetime) -> timedelta:
+        # fold=0 for a repeated or skipped hour, as `replace(tzinfo=zone)` reads it.
+        return self.zone.utcoffset(local) or _ZERO
+
+    def _map(self, row: SourceRow) -> JournalLeg:
+        if row.error:
+            raise RowError(row.error)
+        f = row.fields
+        started = self.time(f.get("start", ""), "start")
+        if started is None:
+            raise RowError("start: missing")
+        duration = _seconds(f.get("duration", ""), "duration")
+        billsec = _seconds(f.get("billsec", ""), "billsec")
+        answer_at = self.time(f.get("answer", ""), "answer")
+        ended = self.time(f.get("end", ""), "end")
+        if ended is None:
+            ended = started + timedelta(seconds=duration)
+        if ended < started:
+            raise RowError("end: before start")
+        if billsec > duration and duration:
+            raise RowError(f"billsec: {billsec} exceeds duration {duration}")
+        src_text = f.get("src", "")
+        dst_text = f.get("dst", "")
+        src = normalize(src_text)
+        dst = normalize(dst_text)
+        src_ext = _extension(src, f.get("channel", ""))
+        dst_ext = _extension(dst, f.get("dstchannel", ""))
+        # Sources that state the direction and the user (Rostelecom) are believed.
+        hint = f.get("direction", "")
+        direction = (
+            Direction(hint) if hint in _DIRECTIONS else _direction(src, src_ext, dst)
+        )
+        incoming = direction is Direction.INCOMING
+        disposition = f.get("disposition", "").strip().upper()
+        employee = f.get("employee", "")[:32] or (dst_ext if incoming else src_ext)
+        by_person = bool(employee) and f.get("lastapp", "").lower() not in _APP_LEGS
+        picked_up = disposition == ANSWERED and billsec > 0
+        # An incoming leg only the IVR or queue answered was not answered by anyone.
+        answered = picked_up and (by_person or not incoming)
+        external = _external_party(direction, src, dst)
+        key = leg_key(row)
+        return JournalLeg(
+            source=self.source,
+            leg_key=key,
+            linkedid=f.get("linkedid") or f.get("uniqueid") or key,
+            call_id=f.get("uniqueid", ""),
+            sequence=_int(f.get("sequence", ""), "sequence", default=0),
+            started_at=started,
+            answered_at=answer_at if answered else None,
+            ended_at=ended,
+            src_raw=src_text[:128],
+            src_key=_match_key(src),
+            dst_raw=dst_text[:128],
+            dst_key=_match_key(dst),
+            did=normalize(f.get("did", "")).canonical[:64],
+            direction=direction,
+            status=_status(direction, disposition, picked_up, by_person),
+            answered=answered,
+            missed=incoming and not answered,
+            employee=employee,
+            talk_seconds=billsec if answered else 0,
+            wait_seconds=max(duration - billsec, 0) if answered else duration,
+            duration_seconds=duration,
+            recording=_recording(f) if answered else "",
+            number_type=number_type(external.canonical) if external else "unknown",
+            external_number=external.canonical if external else "",
+            raw=dict(row.raw),
+        )
 
 
 def leg_key(row: SourceRow) -> str:
@@ -147,17 +209,8 @@ def leg_key(row: SourceRow) -> str:
 
 
 def parse_time(text: str, zone: tzinfo, name: str) -> datetime | None:
-    """PBX timestamps: local wall time in `zone`, unless they carry an offset."""
-    value = text.strip()
-    if not value or value.startswith("0000-00-00"):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        parsed = _strptime(value, name)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
-    return parsed
+    """One PBX timestamp (see `RowMapper.time`), in UTC."""
+    return RowMapper("", zone).time(text, name)
 
 
 def _strptime(value: str, name: str) -> datetime:
@@ -177,6 +230,10 @@ def _seconds(text: str, name: str) -> int:
 
 
 def _int(text: str, name: str, *, default: int) -> int:
+    try:
+        return int(text)  # the common case; int() itself allows the spaces around
+    except ValueError:
+        pass
     value = text.strip()
     if not value:
         return default

@@ -42,7 +42,9 @@ DISPOSITION_FLAGS = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is built per CDR row, and a frozen dataclass's __init__ sets
+# each field through object.__setattr__, at twice the cost.
+@dataclass(slots=True)
 class SourceRow:
     fields: Mapping[str, str]
     raw: Mapping[str, Any]

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bridge.storage.bulk import copy_merge
 from bridge.storage.database import Database
 from jobs.routing_table.models import (
     DAYS_PER_WEEK,
@@ -29,6 +30,7 @@ from jobs.routing_table.models import (
 from jobs.routing_table.ranking import Interaction
 
 COLUMNS = "week, client, employee, doc_type, day, documents, last_us"
+_COLUMN_NAMES = tuple(COLUMNS.split(", "))
 ON_CONFLICT = (
     "ON CONFLICT (week, client, employee, doc_type, day) DO UPDATE SET"
     " documents = routing_contribution.documents + excluded.documents,"
@@ -220,28 +222,9 @@ class RoutingStore:
             for chunk in _chunks(rows, WRITE_CHUNK):
                 await conn.exec_driver_sql(self._upsert, chunk)
         else:
-            await _copy_in(conn, rows)
+            merge = ON_CONFLICT.format(latest="greatest")
+            await copy_merge(conn, "routing_contribution", _COLUMN_NAMES, rows, merge)
         await conn.exec_driver_sql(self._upsert_employee, sorted(latest.items()))
-
-
-async def _copy_in(conn: AsyncConnection, rows: Sequence[Row]) -> None:
-    """PostgreSQL: COPY into a session table, then one INSERT ... ON CONFLICT.
-    A row through executemany costs a round of the protocol; through COPY, a few
-    bytes of a stream (issue 8, BENCHMARKS.md)."""
-    driver: Any = (await conn.get_raw_connection()).driver_connection
-    merge = ON_CONFLICT.format(latest="greatest")
-    async with driver.cursor() as cursor:
-        await cursor.execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS routing_incoming"
-            " (LIKE routing_contribution) ON COMMIT DELETE ROWS"
-        )
-        async with cursor.copy(f"COPY routing_incoming ({COLUMNS}) FROM STDIN") as copy:
-            for row in rows:
-                await copy.write_row(row)
-        await cursor.execute(
-            f"INSERT INTO routing_contribution ({COLUMNS})"  # noqa: S608 - fixed names
-            f" SELECT {COLUMNS} FROM routing_incoming {merge}"
-        )
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

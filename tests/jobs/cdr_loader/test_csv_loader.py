@@ -109,6 +109,33 @@ async def test_malformed_row_is_recorded_and_the_rest_loads(
     assert reasons[1].startswith("start: not a timestamp")
 
 
+async def test_a_quote_left_open_does_not_swallow_the_next_lines(
+    db: Database, tmp_path: Path
+) -> None:
+    """Lines are read by one CSV reader, but each stays a record of its own."""
+    path = tmp_path / "Master.csv"
+    good = master_csv(list(day(T0, 5))).splitlines()
+    open_quote = good[4][:-1]  # the last field's closing quote is missing
+    lines = [good[0], open_quote, good[1], "", good[2], good[3]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = await loader(db, MasterCsvSource(path, zone=MSK))(CTX)
+    assert (report.counters["inserted"], report.counters["rejected"]) == (5, 0)
+
+
+async def test_a_line_the_csv_reader_refuses_is_one_rejected_row(
+    db: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "Master.csv"
+    good = master_csv(list(day(T0, 3))).splitlines()
+    huge = good[1].replace("from-trunk", "x" * 200_000)
+    path.write_text("\n".join([good[0], huge, *good[1:]]) + "\n", encoding="utf-8")
+    report = await loader(db, MasterCsvSource(path, zone=MSK))(CTX)
+    assert (report.counters["inserted"], report.counters["rejected"]) == (3, 1)
+    async with db.session() as s:
+        reasons = (await s.scalars(select(RejectedCdrRow.reason))).all()
+    assert reasons == ["not a CSV line: field larger than field limit (131072)"]
+
+
 class Crashing:
     """Wraps a source and dies (as a killed process would) after N batches."""
 

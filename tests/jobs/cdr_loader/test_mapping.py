@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from bridge.call_events import Direction
 from bridge.journal.legs import CallStatus, JournalLeg
 from bridge.journal.store import Rejected
-from jobs.cdr_loader.mapping import map_row
+from jobs.cdr_loader.mapping import RowMapper, map_row
 from jobs.cdr_loader.records import SourceRow
 from tests.jobs.cdr_loader.cdr_data import CLIENT, cdr, transfer_chain
 
@@ -115,3 +117,41 @@ def test_malformed_rows_are_rejected_with_the_reason() -> None:
     short = map_row(SourceRow({}, {"line": "a,b"}, "expected 18 or 21"), "csv", MSK)
     assert isinstance(short, Rejected)
     assert short.raw == {"line": "a,b"}
+
+
+@pytest.mark.parametrize(
+    "zone",
+    ["Europe/Moscow", "Europe/Berlin", "America/St_Johns", "Asia/Kolkata",
+     "Australia/Lord_Howe", "UTC"],
+)  # fmt: skip
+def test_local_times_become_the_same_instants_as_the_zone_says(zone: str) -> None:
+    """The mapper remembers each hour's offset; around every transition (skipped
+    and repeated hours, half-hour shifts) it must still agree with the zone."""
+    tz = ZoneInfo(zone)
+    mapper = RowMapper("csv", tz)
+    moments = [datetime(2011, 3, 26, 12, 0) + timedelta(minutes=7 * i)
+               for i in range(2 * 24 * 60 // 7)]  # fmt: skip
+    for year in (2011, 2014, 2025, 2026):
+        for month, day in ((3, 26), (3, 30), (4, 5), (10, 4), (10, 26), (10, 31)):
+            start = datetime(year, month, day, 0, 0, 13, 250_000)
+            moments += [start + timedelta(minutes=5 * i) for i in range(2 * 24 * 12)]
+    for local in moments:
+        for text in (str(local), local.isoformat(), local.isoformat(" ", "seconds")):
+            wall = datetime.fromisoformat(text)
+            got = mapper.time(text, "start")
+            assert got == wall.replace(tzinfo=tz).astimezone(UTC), text
+            assert got is not None
+            assert got.tzinfo is UTC, text
+
+
+def test_times_with_an_offset_or_in_other_layouts_are_read_as_written() -> None:
+    mapper = RowMapper("csv", MSK)
+    assert mapper.time("2026-07-01T10:00:00+10:00", "start") == datetime(
+        2026, 7, 1, 0, 0, tzinfo=UTC
+    )
+    assert mapper.time(" 05.01.2026 10:00 ", "start") == datetime(
+        2026, 1, 5, 7, 0, tzinfo=UTC
+    )
+    assert mapper.time("0000-00-00 00:00:00", "answer") is None
+    with pytest.raises(ValueError, match="answer: not a timestamp"):
+        mapper.time("yesterday", "answer")
