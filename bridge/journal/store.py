@@ -122,11 +122,11 @@ def _values(
     )  # fmt: skip
 
 
-# One encoder for every row: json.dumps() with non-default options builds a new
-# JSONEncoder per call.
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 _UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _WHOLE_SECOND = len("2026-01-05 08:00:00")
+# One encoder for every row: json.dumps() with non-default options builds a new
+# JSONEncoder per call.
 _raw_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 

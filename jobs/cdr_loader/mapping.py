@@ -94,8 +94,7 @@ class RowMapper:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            parsed = _strptime(value, name)
-            return parsed.replace(tzinfo=self.zone).astimezone(UTC)
+            return self._zone_to_utc(_strptime(value, name))
         if parsed.tzinfo is not None:
             return parsed.astimezone(UTC)
         hour = value[:13]
@@ -103,13 +102,16 @@ class RowMapper:
         if epoch is None:
             epoch = self._hour_epoch(parsed)
             if epoch is None:  # a transition inside this hour: no shortcut
-                return parsed.replace(tzinfo=self.zone).astimezone(UTC)
+                return self._zone_to_utc(parsed)
             if len(self._epochs) >= _CACHE_SIZE:
                 self._epochs.clear()
             self._epochs[hour] = epoch
         # Datetime arithmetic, not replace()/astimezone(): their keyword parsing
         # alone costs ten times the subtraction, three times per row.
         return _UTC_EPOCH + (parsed - epoch)
+
+    def _zone_to_utc(self, local: datetime) -> datetime:
+        return local.replace(tzinfo=self.zone).astimezone(UTC)
 
     def _hour_epoch(self, local: datetime) -> datetime | None:
         """The wall-clock time of the Unix epoch in this zone for `local`'s hour,
@@ -206,11 +208,6 @@ def leg_key(row: SourceRow) -> str:
         parts = repr(sorted((str(k), str(v)) for k, v in row.raw.items()))
     digest = hashlib.sha1(parts.encode("utf-8"), usedforsecurity=False).hexdigest()
     return f"{uniqueid}#{digest[:16]}"[:160]
-
-
-def parse_time(text: str, zone: tzinfo, name: str) -> datetime | None:
-    """One PBX timestamp (see `RowMapper.time`), in UTC."""
-    return RowMapper("", zone).time(text, name)
 
 
 def _strptime(value: str, name: str) -> datetime:
