@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
+import polars as pl
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bridge.contacts import ContactMatch
 from bridge.journal.legs import JournalLeg
 from bridge.journal.models import CallLeg, RejectedCdrRow
-from bridge.storage.bulk import copy_merge
+from bridge.storage.bulk import copy_merge, copy_merge_csv
 
 # Keys per IN (...) lookup: well under SQLite's bound-parameter limit.
 INSERT_CHUNK = 900
@@ -86,14 +87,69 @@ async def insert_legs(
     return await _insert_sqlite(conn, rows)
 
 
+async def insert_table(
+    conn: AsyncConnection,
+    table: pl.DataFrame,
+    owners: Mapping[str, Owner | None] | None = None,
+) -> int:
+    """Insert journal rows mapped as columns (`TableMapper`); as `insert_legs`.
+
+    The values stay columns until the engine takes them: PostgreSQL reads them
+    as one CSV stream written by polars, SQLite binds them a thousand rows at a
+    time, times already in its text form.
+    """
+    if table.is_empty():
+        return 0
+    table = table.with_columns(_owner_columns(owners or {}))
+    if conn.dialect.name == "postgresql":
+        data = table.write_csv(
+            include_header=False, quote_style="non_numeric", null_value="",
+            datetime_format=_TIME_FORMAT,
+        )  # fmt: skip
+        return await copy_merge_csv(
+            conn, "call_legs", _LEG_COLUMNS, data.encode("utf-8"), _NEW_ONLY
+        )
+    return await _insert_sqlite(conn, sqlite_rows(table))
+
+
+def sqlite_rows(table: pl.DataFrame) -> list[tuple[Any, ...]]:
+    """The table's rows as `_values` gives them for SQLite: times as text."""
+    times = ("started_at", "answered_at", "ended_at")
+    return table.with_columns(pl.col(times).dt.strftime(_TIME_FORMAT)).rows()
+
+
+def _owner_columns(owners: Mapping[str, Owner | None]) -> list[pl.Expr]:
+    number = pl.col("external_number")
+    columns = {
+        "owner_ref": {n: o.ref for n, o in owners.items() if o},
+        "owner_entity": {n: o.entity for n, o in owners.items() if o},
+        "owner_name": {n: o.name for n, o in owners.items() if o},
+    }
+    return [
+        number.replace_strict(values, default=None, return_dtype=pl.String).alias(name)
+        for name, values in columns.items()
+    ]
+
+
 async def _insert_sqlite(conn: AsyncConnection, rows: Sequence[Sequence[Any]]) -> int:
+    """Rows a thousand to a statement: the full statements as one executemany,
+    the rest as one more, so the driver's thread takes a batch in two calls."""
+    size = SQLITE_ROWS_PER_INSERT
+    whole = len(rows) - len(rows) % size
     inserted = 0
-    for start in range(0, len(rows), SQLITE_ROWS_PER_INSERT):
-        chunk = rows[start : start + SQLITE_ROWS_PER_INSERT]
-        flat = [value for row in chunk for value in row]
-        result = await conn.exec_driver_sql(_sqlite_insert(len(chunk)), tuple(flat))
+    if whole:
+        chunks = [_flat(rows[i : i + size]) for i in range(0, whole, size)]
+        result = await conn.exec_driver_sql(_sqlite_insert(size), chunks)
+        inserted += max(result.rowcount, 0)
+    if whole < len(rows):
+        rest = rows[whole:]
+        result = await conn.exec_driver_sql(_sqlite_insert(len(rest)), _flat(rest))
         inserted += max(result.rowcount, 0)
     return inserted
+
+
+def _flat(rows: Sequence[Sequence[Any]]) -> tuple[Any, ...]:
+    return tuple(value for row in rows for value in row)
 
 
 @functools.lru_cache(maxsize=8)
@@ -125,6 +181,8 @@ def _values(
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 _UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _WHOLE_SECOND = len("2026-01-05 08:00:00")
+# The same text in polars' strftime dialect (SQLite's, and COPY's input).
+_TIME_FORMAT = "%Y-%m-%d %H:%M:%S%.6f"
 # One encoder for every row: json.dumps() with non-default options builds a new
 # JSONEncoder per call.
 _raw_json = json.JSONEncoder(ensure_ascii=False, default=str).encode

@@ -7,7 +7,7 @@ table's own rules (ON CONFLICT) decide what lands, as they would row by row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,6 +26,34 @@ async def copy_merge(
     The session table lives as long as the connection and empties at commit; it
     is emptied after the merge too, for a second batch in the same transaction.
     """
+
+    async def fill(copy: Any) -> None:
+        for row in rows:
+            await copy.write_row(row)
+
+    return await _staged(conn, table, columns, merge, fill, "")
+
+
+async def copy_merge_csv(
+    conn: AsyncConnection, table: str, columns: Sequence[str], data: bytes, merge: str
+) -> int:
+    """`copy_merge` for rows already written as CSV (PostgreSQL's CSV rules:
+    an unquoted empty field is NULL, a quoted one an empty string)."""
+
+    async def fill(copy: Any) -> None:
+        await copy.write(data)
+
+    return await _staged(conn, table, columns, merge, fill, " WITH (FORMAT csv)")
+
+
+async def _staged(
+    conn: AsyncConnection,
+    table: str,
+    columns: Sequence[str],
+    merge: str,
+    fill: Callable[[Any], Awaitable[None]],
+    options: str,
+) -> int:
     staging = f"{table}_incoming"
     names = ", ".join(columns)
     driver: Any = (await conn.get_raw_connection()).driver_connection
@@ -34,9 +62,8 @@ async def copy_merge(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS"  # noqa: S608 - fixed names
             f" AS SELECT {names} FROM {table} WITH NO DATA"
         )
-        async with cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                await copy.write_row(row)
+        async with cursor.copy(f"COPY {staging} ({names}) FROM STDIN{options}") as copy:
+            await fill(copy)
         await cursor.execute(
             f"INSERT INTO {table} ({names})"  # noqa: S608 - fixed names
             f" SELECT {names} FROM {staging} {merge}"

@@ -14,7 +14,9 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
+
+import polars as pl
 
 from bridge.call_events import EventSink
 from bridge.clock import Clock
@@ -28,6 +30,7 @@ from jobs.cdr_loader import checkpoint
 from jobs.cdr_loader.mapping import RowMapper
 from jobs.cdr_loader.records import Batch, SourceRow
 from jobs.cdr_loader.sources.base import CdrSource, SourceUnavailable
+from jobs.cdr_loader.table_mapping import TableMapper
 
 log = logging.getLogger(__name__)
 HISTORY_UPDATED = "history.updated"
@@ -55,6 +58,7 @@ class CdrLoader:
         self.source = source
         self.zone = zone
         self.mapper = RowMapper(source.name, zone)
+        self.tables = TableMapper(self.mapper)
         self.clock = clock
         self.gap_check = gap_check
         self.contacts = contacts
@@ -83,19 +87,21 @@ class CdrLoader:
     ) -> None:
         """Batches in order, one written while the next is read and mapped.
 
-        Mapping is Python on this thread; the insert runs in the database (its
-        own thread for SQLite, its own process for PostgreSQL), so overlapping
-        them uses both cores. Commits stay in batch order: batch N+1 starts
-        writing only after batch N's transaction, with its checkpoint, committed.
+        Mapping runs in a worker thread, so the event loop stays free: for the
+        service's other work, and to feed the insert its statements while the
+        next batch maps. The insert runs in the database (its own thread for
+        SQLite, its own process for PostgreSQL), so the two overlap on both
+        cores. Commits stay in batch order: batch N+1 starts writing only after
+        batch N's transaction, with its checkpoint, committed.
         """
         writing: asyncio.Task[None] | None = None
         try:
             async for batch in self.source.batches(cursor):
-                legs, rejects = self._map(batch.rows)
-                owners = await self._owners(legs)
+                mapped = await asyncio.to_thread(self._map_batch, batch)
+                owners = await self._owners(mapped.numbers())
                 if writing is not None:
                     await writing
-                stored = self._store(legs, owners, rejects, batch, counters, span)
+                stored = self._store(mapped, owners, batch, counters, span)
                 writing = asyncio.create_task(stored)
         finally:
             # Whatever stopped the reading, the batch in flight still commits (or
@@ -105,23 +111,23 @@ class CdrLoader:
 
     async def _store(
         self,
-        legs: list[JournalLeg],
+        mapped: Mapped,
         owners: Mapping[str, Owner | None],
-        rejects: list[Rejected],
         batch: Batch,
         counters: Counter[str],
         span: list[datetime],
     ) -> None:
         now = self.clock.now()
         async with self.db.engine.begin() as conn:
-            inserted = await store.insert_legs(conn, legs, owners)
-            await store.insert_rejects(conn, self.source.name, rejects, now)
+            inserted = await store.insert_legs(conn, mapped.legs, owners)
+            inserted += await store.insert_table(conn, mapped.table, owners)
+            await store.insert_rejects(conn, self.source.name, mapped.rejects, now)
             await checkpoint.save(conn, self.source.name, now, cursor=batch.cursor)
-        counters["read"] += len(batch.rows)
+        counters["read"] += mapped.rows
         counters["inserted"] += inserted
-        counters["duplicates"] += len(legs) - inserted
-        counters["rejected"] += len(rejects)
-        _widen(span, legs)
+        counters["duplicates"] += mapped.rows - len(mapped.rejects) - inserted
+        counters["rejected"] += len(mapped.rejects)
+        _widen(span, mapped.started())
 
     async def _check_gaps(self, counters: Counter[str], span: list[datetime]) -> None:
         assert self.gap_check is not None  # noqa: S101 - _gap_check_due checked it
@@ -136,10 +142,10 @@ class CdrLoader:
             missing = [leg for leg in legs if leg.leg_key not in have]
             if not missing:
                 continue
-            owners = await self._owners(missing)
+            owners = await self._owners(leg.external_number for leg in missing)
             async with self.db.engine.begin() as conn:
                 counters["backfilled"] += await store.insert_legs(conn, missing, owners)
-            _widen(span, missing)
+            _widen(span, [leg.started_at for leg in missing])
         async with self.db.engine.begin() as conn:
             await checkpoint.save(conn, self.source.name, now, gap_checked_at=now)
         counters["gap_checks"] += 1
@@ -148,6 +154,13 @@ class CdrLoader:
         if self.gap_check is None or self.gap_check.hours == 0:
             return False
         return last is None or self.clock.now() - last >= self.gap_check.every
+
+    def _map_batch(self, batch: Batch) -> Mapped:
+        if batch.table is None:
+            return Mapped(len(batch.rows), *self._map(batch.rows), _EMPTY)
+        table, others = self.tables.map(batch.table)
+        legs, rejects = self._map([*batch.rows, *others])
+        return Mapped(len(batch.rows) + batch.table.height, legs, rejects, table)
 
     def _map(
         self, rows: Iterable[SourceRow]
@@ -162,11 +175,11 @@ class CdrLoader:
                 legs.append(mapped)
         return legs, rejects
 
-    async def _owners(self, legs: list[JournalLeg]) -> dict[str, Owner | None]:
+    async def _owners(self, numbers: Iterable[str]) -> dict[str, Owner | None]:
         """Owners of the batch's external numbers, each looked up once."""
         owners: dict[str, Owner | None] = {}
         if self.contacts is not None:
-            for number in {leg.external_number for leg in legs if leg.external_number}:
+            for number in set(numbers) - {""}:
                 owners[number] = Owner.from_match(await self.contacts.lookup(number))
         return owners
 
@@ -185,11 +198,39 @@ class CdrLoader:
         )
 
 
-def _widen(span: list[datetime], legs: list[JournalLeg]) -> None:
+@dataclass(frozen=True, slots=True)
+class Mapped:
+    """A batch mapped: legs from the row path, journal rows from the column path."""
+
+    rows: int  # source rows read
+    legs: list[JournalLeg]
+    rejects: list[Rejected]
+    table: pl.DataFrame
+
+    def numbers(self) -> Iterable[str]:
+        yield from (leg.external_number for leg in self.legs)
+        yield from self.table["external_number"].unique()
+
+    def started(self) -> list[datetime]:
+        starts = [leg.started_at for leg in self.legs]
+        column = self.table["started_at"]  # naive UTC
+        ends = (column.min(), column.max())
+        starts.extend(v.replace(tzinfo=UTC) for v in ends if isinstance(v, datetime))
+        return starts
+
+
+_EMPTY = pl.DataFrame(
+    schema={"external_number": pl.String, "started_at": pl.Datetime("us")}
+)
+
+
+def _widen(span: list[datetime], starts: list[datetime]) -> None:
     """Keep [earliest start, latest start] of the legs seen in `span`."""
-    for leg in legs:
-        if not span:
-            span.extend((leg.started_at, leg.started_at))
-        else:
-            span[0] = min(span[0], leg.started_at)
-            span[1] = max(span[1], leg.started_at)
+    if not starts:
+        return
+    first, last = min(starts), max(starts)
+    if not span:
+        span.extend((first, last))
+    else:
+        span[0] = min(span[0], first)
+        span[1] = max(span[1], last)

@@ -24,14 +24,17 @@ from jobs.cdr_loader.records import SourceRow
 ANSWERED: Final = "ANSWERED"
 NO_ANSWER: Final = "NO ANSWER"
 # Legs answered by one of these reached the PBX, not a person (IVR, queue music).
-_APP_LEGS: Final = frozenset(
+APP_LEGS: Final = frozenset(
     {"playback", "background", "voicemail", "read", "waitexten", "queue", "agi"}
 )
 _DIRECTIONS: Final = frozenset(d.value for d in Direction)
-_RECORDING_EXT: Final = (".wav", ".mp3", ".gsm", ".ogg", ".webm", ".wav49")
+RECORDING_EXT: Final = (".wav", ".mp3", ".gsm", ".ogg", ".webm", ".wav49")
 _PEER = re.compile(
     r"^(?:PJSIP|SIP|IAX2|Local|DAHDI)/(\d{1,6})(?:[-@;/]|$)", re.IGNORECASE
 )
+MAX_INT: Final = 2**31 - 1
+# The journal's uniqueid and linkedid columns; PostgreSQL refuses longer text.
+MAX_ID: Final = 128
 _NAIVE_EPOCH: Final = datetime(1970, 1, 1)
 _UTC_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _ZERO: Final = timedelta(0)
@@ -97,18 +100,36 @@ class RowMapper:
             return self._zone_to_utc(_strptime(value, name))
         if parsed.tzinfo is not None:
             return parsed.astimezone(UTC)
-        hour = value[:13]
-        epoch = self._epochs.get(hour)
-        if epoch is None:
-            epoch = self._hour_epoch(parsed)
-            if epoch is None:  # a transition inside this hour: no shortcut
-                return self._zone_to_utc(parsed)
-            if len(self._epochs) >= _CACHE_SIZE:
-                self._epochs.clear()
-            self._epochs[hour] = epoch
+        epoch = self._epoch(value[:13], parsed)
+        if epoch is None:  # a transition inside this hour: no shortcut
+            return self._zone_to_utc(parsed)
         # Datetime arithmetic, not replace()/astimezone(): their keyword parsing
         # alone costs ten times the subtraction, three times per row.
         return _UTC_EPOCH + (parsed - epoch)
+
+    def hour_offset(self, hour: str) -> timedelta | None:
+        """The zone's UTC offset all through the wall-clock hour "YYYY-MM-DD HH",
+        or None when it changes inside that hour or the text is no such hour."""
+        try:
+            parsed = datetime.fromisoformat(f"{hour}:00:00")
+        except ValueError:
+            return None
+        if parsed.tzinfo is not None or len(hour) != len("2026-01-05 08"):
+            return None
+        epoch = self._epoch(hour, parsed)
+        return None if epoch is None else epoch - _NAIVE_EPOCH
+
+    def _epoch(self, hour: str, parsed: datetime) -> datetime | None:
+        """`_hour_epoch` of `parsed`'s hour, remembered under its text `hour`."""
+        epoch = self._epochs.get(hour)
+        if epoch is None:
+            epoch = self._hour_epoch(parsed)
+            if epoch is None:
+                return None
+            if len(self._epochs) >= _CACHE_SIZE:
+                self._epochs.clear()
+            self._epochs[hour] = epoch
+        return epoch
 
     def _zone_to_utc(self, local: datetime) -> datetime:
         return local.replace(tzinfo=self.zone).astimezone(UTC)
@@ -157,12 +178,15 @@ class RowMapper:
         incoming = direction is Direction.INCOMING
         disposition = f.get("disposition", "").strip().upper()
         employee = f.get("employee", "")[:32] or (dst_ext if incoming else src_ext)
-        by_person = bool(employee) and f.get("lastapp", "").lower() not in _APP_LEGS
+        by_person = bool(employee) and f.get("lastapp", "").lower() not in APP_LEGS
         picked_up = disposition == ANSWERED and billsec > 0
         # An incoming leg only the IVR or queue answered was not answered by anyone.
         answered = picked_up and (by_person or not incoming)
         external = _external_party(direction, src, dst)
         key = leg_key(row)
+        for name in ("uniqueid", "linkedid"):
+            if len(f.get(name, "")) > MAX_ID:
+                raise RowError(f"{name}: longer than {MAX_ID} characters")
         return JournalLeg(
             source=self.source,
             leg_key=key,
@@ -227,6 +251,15 @@ def _seconds(text: str, name: str) -> int:
 
 
 def _int(text: str, name: str, *, default: int) -> int:
+    value = _any_int(text, name, default=default)
+    # The journal's integer columns are 32-bit on PostgreSQL: a larger value
+    # would fail the whole batch's insert there.
+    if abs(value) > MAX_INT:
+        raise RowError(f"{name}: out of range: {text.strip()[:40]!r}")
+    return value
+
+
+def _any_int(text: str, name: str, *, default: int) -> int:
     try:
         return int(text)  # the common case; int() itself allows the spaces around
     except ValueError:
@@ -293,6 +326,6 @@ def _match_key(number: PhoneNumber) -> str:
 def _recording(f: Mapping[str, str]) -> str:
     for name in ("recordingfile", "userfield"):
         value = f.get(name, "").strip()
-        if value.lower().endswith(_RECORDING_EXT):
+        if value.lower().endswith(RECORDING_EXT):
             return value[:1024]
     return ""

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import polars as pl
+
 # Standard name -> the column names PBXs use for it (Asterisk `cdr` tables,
 # MikoPBX `cdr_general` and its REST rows), matched case-insensitively.
 ALIASES: Mapping[str, tuple[str, ...]] = {
@@ -58,6 +60,9 @@ class Batch:
 
     rows: list[SourceRow]
     cursor: str
+    # Rows a source hands over as columns (Master.csv's plain lines), for
+    # `TableMapper`; the rows above go through `RowMapper`.
+    table: pl.DataFrame | None = None
 
 
 def as_text(value: Any) -> str:

@@ -19,9 +19,12 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
+import polars as pl
+
 from jobs.cdr_loader.mapping import RowMapper
 from jobs.cdr_loader.records import Batch, SourceRow
 from jobs.cdr_loader.sources.base import SourceUnavailable
+from jobs.cdr_loader.table_mapping import LINE
 
 CLASSIC = (
     "accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel",
@@ -29,8 +32,12 @@ CLASSIC = (
     "disposition", "amaflags", "uniqueid", "userfield",
 )  # fmt: skip
 NEW_COLUMNS = (*CLASSIC, "peeraccount", "linkedid", "sequence")
-# Re-read this many bytes before the cursor: cheap insurance, inserts are idempotent.
-_CHUNK = 1 << 20
+_CHUNK = 1 << 20  # bytes read per step
+# A line of 21 fields, each quoted (quotes doubled inside) or bare (no quote, no
+# comma): the grammar Asterisk writes, where every CSV reader reads the same
+# fields. Only such lines go to the column mapper; the csv module reads the rest.
+_FIELD = r'(?:"(?:[^"\r]|"")*"|[^",\r]*)'
+_PLAIN_LINE = rf"^{_FIELD}(?:,{_FIELD}){{{len(NEW_COLUMNS) - 1}}}$"
 
 
 class MasterCsvSource:
@@ -58,16 +65,17 @@ class MasterCsvSource:
         if offset > size:
             offset = 0  # truncated: the file is new
         start = max(0, offset - self.overlap_bytes)
-        rows: list[SourceRow] = []
+        lines: list[str] = []
         position = start
-        async for line_end, row in self._lines(start):
-            rows.append(row)
-            position = line_end
-            if len(rows) >= self.batch_size:
-                yield Batch(rows, f"{inode}:{position}")
-                rows = []
-        if rows or position != offset or cursor != f"{inode}:{offset}":
-            yield Batch(rows, f"{inode}:{max(position, offset)}")
+        async for chunk in self._chunks(start):
+            for end, text in chunk:
+                lines.append(text)
+                position = end
+                if len(lines) >= self.batch_size:
+                    yield _batch(lines, f"{inode}:{position}")
+                    lines = []
+        if lines or position != offset or cursor != f"{inode}:{offset}":
+            yield _batch(lines, f"{inode}:{max(position, offset)}")
 
     async def window(
         self, since: datetime, until: datetime
@@ -91,6 +99,13 @@ class MasterCsvSource:
         return stat.st_ino, stat.st_size
 
     async def _lines(self, start: int) -> AsyncIterator[tuple[int, SourceRow]]:
+        async for chunk in self._chunks(start):
+            records = _records([text for _, text in chunk])
+            for (end, text), (values, error) in zip(chunk, records, strict=True):
+                yield end, _row(text, values, error)
+
+    async def _chunks(self, start: int) -> AsyncIterator[list[tuple[int, str]]]:
+        """The complete lines of each chunk read: (offset after the line, text)."""
         position = start
         # Starting mid-line (after the overlap step back) skips that fragment;
         # starting right after a newline (the cursor itself) skips nothing.
@@ -116,10 +131,7 @@ class MasterCsvSource:
                 skip_partial = False
                 base += len(raw_lines[0])
                 del raw_lines[0]
-            lines = self._decode(raw_lines, base)
-            records = _records([text for _, text in lines])
-            for (end, text), (values, error) in zip(lines, records, strict=True):
-                yield end, _row(text, values, error)
+            yield self._decode(raw_lines, base)
 
     def _decode(self, raw_lines: list[bytes], base: int) -> list[tuple[int, str]]:
         """(offset after the line, its text) of each line that is not blank."""
@@ -147,6 +159,40 @@ def _row(text: str, values: list[str], error: str) -> SourceRow:
     if not error and len(values) not in (len(CLASSIC), len(NEW_COLUMNS)):
         error = f"expected 18 or 21 columns, got {len(values)}"
     return SourceRow(fields, {"line": text}, error)
+
+
+def _batch(lines: list[str], cursor: str) -> Batch:
+    """The lines as a batch: the ones in the plain 21-column layout as one table
+    for the column rules, any other line as its own row, read as before."""
+    if not lines:
+        return Batch([], cursor)
+    texts = pl.Series(LINE, lines, dtype=pl.String)
+    # A line over the csv module's field limit may hold a field it refuses.
+    short = texts.str.len_chars() <= csv.field_size_limit()
+    plain = short & texts.str.contains(_PLAIN_LINE)
+    table = _table(texts.filter(plain))
+    if table is None:  # none were plain, or polars split them otherwise
+        plain = pl.Series([False] * len(lines))
+    others = texts.filter(~plain).to_list()
+    records = _records(others)
+    rows = [
+        _row(text, values, error)
+        for text, (values, error) in zip(others, records, strict=True)
+    ]
+    return Batch(rows, cursor, table)
+
+
+def _table(texts: pl.Series) -> pl.DataFrame | None:
+    if texts.is_empty():
+        return None
+    data = "\n".join(texts.to_list()).encode("utf-8")
+    table = pl.read_csv(
+        data, has_header=False, new_columns=list(NEW_COLUMNS),
+        infer_schema=False, quote_char='"',
+    )  # fmt: skip
+    if table.height != len(texts):
+        return None
+    return table.with_columns(texts)
 
 
 def _records(texts: list[str]) -> list[tuple[list[str], str]]:
