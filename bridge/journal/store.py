@@ -84,7 +84,7 @@ async def insert_legs(
         rows = [_values(leg, known.get(leg.external_number), _pg_time) for leg in legs]
         return await copy_merge(conn, "call_legs", _LEG_COLUMNS, rows, _NEW_ONLY)
     rows = [_values(leg, known.get(leg.external_number), _sqlite_time) for leg in legs]
-    return await _insert_sqlite(conn, rows)
+    return await _insert_sqlite(conn, _row_chunks(rows), _sqlite_insert)
 
 
 async def insert_table(
@@ -109,13 +109,42 @@ async def insert_table(
         return await copy_merge_csv(
             conn, "call_legs", _LEG_COLUMNS, data.encode("utf-8"), _NEW_ONLY
         )
-    return await _insert_sqlite(conn, sqlite_rows(table))
+    table = _sqlite_table(table)
+    chunks = []
+    for start in range(0, table.height, SQLITE_ROWS_PER_INSERT):
+        chunk = table.slice(start, SQLITE_ROWS_PER_INSERT)
+        # Column after column: polars hands a column over as one list, where
+        # row by row it would build a tuple per row, then the values again.
+        values: list[Any] = []
+        for column in chunk.iter_columns():
+            values.extend(column.to_list())
+        chunks.append((chunk.height, tuple(values)))
+    return await _insert_sqlite(conn, chunks, _sqlite_insert_by_column)
 
 
 def sqlite_rows(table: pl.DataFrame) -> list[tuple[Any, ...]]:
     """The table's rows as `_values` gives them for SQLite: times as text."""
+    return _sqlite_table(table).rows()
+
+
+def _sqlite_table(table: pl.DataFrame) -> pl.DataFrame:
     times = ("started_at", "answered_at", "ended_at")
-    return table.with_columns(pl.col(times).dt.strftime(_TIME_FORMAT)).rows()
+    return table.with_columns(pl.col(times).dt.strftime(_TIME_FORMAT))
+
+
+@functools.lru_cache(maxsize=8)
+def _sqlite_insert_by_column(rows: int) -> str:
+    """The multi-row INSERT with numbered parameters in column-major order:
+    row r's value of column c is parameter c * rows + r + 1."""
+    width = len(_LEG_COLUMNS)
+    values = ", ".join(
+        "(" + ", ".join(f"?{c * rows + r + 1}" for c in range(width)) + ")"
+        for r in range(rows)
+    )
+    return (
+        f"INSERT INTO call_legs ({', '.join(_LEG_COLUMNS)}) "  # noqa: S608 - fixed
+        f"VALUES {values} {_NEW_ONLY}"
+    )
 
 
 def _owner_columns(owners: Mapping[str, Owner | None]) -> list[pl.Expr]:
@@ -131,25 +160,33 @@ def _owner_columns(owners: Mapping[str, Owner | None]) -> list[pl.Expr]:
     ]
 
 
-async def _insert_sqlite(conn: AsyncConnection, rows: Sequence[Sequence[Any]]) -> int:
-    """Rows a thousand to a statement: the full statements as one executemany,
-    the rest as one more, so the driver's thread takes a batch in two calls."""
+async def _insert_sqlite(
+    conn: AsyncConnection,
+    chunks: Sequence[tuple[int, tuple[Any, ...]]],
+    statement: Callable[[int], str],
+) -> int:
+    """Chunks of (rows, their values as `statement(rows)` takes them): the full
+    ones as one executemany, any other on its own, so the driver's thread takes
+    a batch in one or two calls."""
     size = SQLITE_ROWS_PER_INSERT
-    whole = len(rows) - len(rows) % size
+    full = [values for rows, values in chunks if rows == size]
     inserted = 0
-    if whole:
-        chunks = [_flat(rows[i : i + size]) for i in range(0, whole, size)]
-        result = await conn.exec_driver_sql(_sqlite_insert(size), chunks)
+    if full:
+        result = await conn.exec_driver_sql(statement(size), full)
         inserted += max(result.rowcount, 0)
-    if whole < len(rows):
-        rest = rows[whole:]
-        result = await conn.exec_driver_sql(_sqlite_insert(len(rest)), _flat(rest))
-        inserted += max(result.rowcount, 0)
+    for rows, values in chunks:
+        if rows != size:
+            result = await conn.exec_driver_sql(statement(rows), values)
+            inserted += max(result.rowcount, 0)
     return inserted
 
 
-def _flat(rows: Sequence[Sequence[Any]]) -> tuple[Any, ...]:
-    return tuple(value for row in rows for value in row)
+def _row_chunks(rows: Sequence[Sequence[Any]]) -> list[tuple[int, tuple[Any, ...]]]:
+    size = SQLITE_ROWS_PER_INSERT
+    return [
+        (len(chunk), tuple(value for row in chunk for value in row))
+        for chunk in (rows[i : i + size] for i in range(0, len(rows), size))
+    ]
 
 
 @functools.lru_cache(maxsize=8)

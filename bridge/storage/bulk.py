@@ -38,7 +38,30 @@ async def copy_merge_csv(
     conn: AsyncConnection, table: str, columns: Sequence[str], data: bytes, merge: str
 ) -> int:
     """`copy_merge` for rows already written as CSV (PostgreSQL's CSV rules:
-    an unquoted empty field is NULL, a quoted one an empty string)."""
+    an unquoted empty field is NULL, a quoted one an empty string).
+
+    New rows, the usual case, are copied straight into `table`: a third less
+    work for the server than staging them. Should any of them already be there
+    (a re-read window, a batch repeating a key), that copy is undone to its
+    savepoint and the rows go the staged way, where `merge` decides.
+    """
+    from psycopg.errors import UniqueViolation  # PostgreSQL only, like this path
+
+    names = ", ".join(columns)
+    driver: Any = (await conn.get_raw_connection()).driver_connection
+    async with driver.cursor() as cursor:
+        await cursor.execute("SAVEPOINT copy_straight")
+        try:
+            async with cursor.copy(
+                f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)"
+            ) as copy:
+                await copy.write(data)
+        except UniqueViolation:
+            await cursor.execute("ROLLBACK TO SAVEPOINT copy_straight")
+        else:
+            copied: int = max(cursor.rowcount, 0)
+            await cursor.execute("RELEASE SAVEPOINT copy_straight")
+            return copied
 
     async def fill(copy: Any) -> None:
         await copy.write(data)

@@ -76,17 +76,32 @@ class TableMapper:
         return self._journal(taken), [_source_row(row) for row in others.to_dicts()]
 
     def _with_numbers(self, table: pl.DataFrame) -> pl.DataFrame:
-        values = set(table["src"].unique()) | set(table["dst"].unique())
-        numbers = {value: mapping.normalize(value) for value in values}
-        kind = {value: number.kind.value for value, number in numbers.items()}
-        canonical = {value: number.canonical for value, number in numbers.items()}
-        key10 = {value: number.key10 for value, number in numbers.items()}
-        columns = (("kind", kind), ("e164", canonical), ("k10", key10))
-        return table.with_columns(
-            _lookup(field, values, f"_{field}_{name}")
-            for field in _NUMBER_FIELDS
-            for name, values in columns
+        """Each src and dst as `normalize` reads it, asked once per distinct text."""
+        values = pl.concat([table["src"], table["dst"]]).unique()
+        numbers = [mapping.normalize(value) for value in values]
+        lookup = pl.DataFrame(
+            {
+                "_value": values,
+                "kind": [number.kind.value for number in numbers],
+                "e164": [number.canonical for number in numbers],
+                "k10": [number.key10 for number in numbers],
+                # Only the outside party's type is kept; a number's type is the
+                # same whichever side it is on, so each is asked for once here.
+                "type": [
+                    mapping.number_type(n.canonical) if n.is_external else "unknown"
+                    for n in numbers
+                ],
+            }
         )
+        for field in _NUMBER_FIELDS:
+            named = lookup.rename(
+                {name: f"_{field}_{name}" for name in lookup.columns[1:]}
+            )
+            table = table.join(
+                named, left_on=field, right_on="_value", how="left",
+                maintain_order="left",
+            )  # fmt: skip
+        return table
 
     def _with_times(self, table: pl.DataFrame) -> pl.DataFrame:
         hours = set().union(
@@ -117,13 +132,13 @@ class TableMapper:
             ),
         )
         table = table.with_columns(
-            _answered().alias("_answered"), _external_number().alias("_external")
+            _answered().alias("_answered"),
+            _external_party("e164").alias("_external"),
+            _external_party("type").alias("_external_type"),
         )
-        types = {n: mapping.number_type(n) for n in table["_external"].unique() if n}
-        types[""] = "unknown"
-        return table.select(self._columns(types))
+        return table.select(self._columns())
 
-    def _columns(self, types: Mapping[str, str]) -> list[pl.Expr]:
+    def _columns(self) -> list[pl.Expr]:
         answered = pl.col("_answered")
         incoming = pl.col("_direction") == Direction.INCOMING.value
         # At most 128 + 1 + 9 characters: within leg_key's 160, no cut needed.
@@ -163,16 +178,10 @@ class TableMapper:
             .then(pl.col("userfield").str.slice(0, 1024))
             .otherwise(pl.lit(""))
             .alias("recording"),
-            pl.col("_external")
-            .replace_strict(types, return_dtype=pl.String)
-            .alias("number_type"),
+            pl.col("_external_type").alias("number_type"),
             pl.col("_external").alias("external_number"),
             _raw_json().alias("raw"),
         ]
-
-
-def _lookup(field: str, values: Mapping[str, str], name: str) -> pl.Expr:
-    return pl.col(field).replace_strict(values, return_dtype=pl.String).alias(name)
 
 
 def _utc(field: str, offsets: Mapping[str, int | None]) -> pl.Expr:
@@ -279,21 +288,22 @@ def _status() -> pl.Expr:
     )
 
 
-def _external_number() -> pl.Expr:
-    """The E.164 of the outside party, or "" (mapping._external_party)."""
+def _external_party(field: str) -> pl.Expr:
+    """`field` of the outside party's number (mapping._external_party); for a
+    call with none, "" as its number and "unknown" as its type."""
     direction = pl.col("_direction")
     return (
         pl.when(
             (direction == Direction.INCOMING.value)
             & (pl.col("_src_kind") == NumberKind.EXTERNAL.value)
         )
-        .then(pl.col("_src_e164"))
+        .then(pl.col(f"_src_{field}"))
         .when(
             (direction == Direction.OUTGOING.value)
             & (pl.col("_dst_kind") == NumberKind.EXTERNAL.value)
         )
-        .then(pl.col("_dst_e164"))
-        .otherwise(pl.lit(""))
+        .then(pl.col(f"_dst_{field}"))
+        .otherwise(pl.lit("" if field == "e164" else "unknown"))
     )
 
 
