@@ -72,10 +72,10 @@ class MasterCsvSource:
                 lines.append(text)
                 position = end
                 if len(lines) >= self.batch_size:
-                    yield _batch(lines, f"{inode}:{position}")
+                    yield parse_batch(lines, f"{inode}:{position}")
                     lines = []
         if lines or position != offset or cursor != f"{inode}:{offset}":
-            yield _batch(lines, f"{inode}:{max(position, offset)}")
+            yield parse_batch(lines, f"{inode}:{max(position, offset)}")
 
     async def window(
         self, since: datetime, until: datetime
@@ -161,7 +161,7 @@ def _row(text: str, values: list[str], error: str) -> SourceRow:
     return SourceRow(fields, {"line": text}, error)
 
 
-def _batch(lines: list[str], cursor: str) -> Batch:
+def parse_batch(lines: list[str], cursor: str) -> Batch:
     """The lines as a batch: the ones in the plain 21-column layout as one table
     for the column rules, any other line as its own row, read as before."""
     if not lines:

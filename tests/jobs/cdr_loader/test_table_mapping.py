@@ -124,7 +124,7 @@ def by_rows(lines: list[str], rows: RowMapper) -> list[Any]:
 def by_table(lines: list[str], rows: RowMapper) -> tuple[list[Any], int]:
     """The loader's way: a batch, its table through the column rules, the rest
     through the row rules; also how many lines the column rules took."""
-    batch = csv_master._batch(lines, "cursor")
+    batch = csv_master.parse_batch(lines, "cursor")
     assert batch.table is not None
     table, others = TableMapper(rows).map(batch.table)
     out: list[Any] = [("leg", *values, None, None, None) for values in _stored(table)]
@@ -161,7 +161,7 @@ def test_column_rules_store_what_row_rules_store(zone: str) -> None:
 
 def test_a_table_with_fields_master_csv_lacks_is_refused() -> None:
     # A stated direction or user changes the rules; only the row path knows them.
-    batch = csv_master._batch(master_csv(list(day(T0, 2))).splitlines(), "c")
+    batch = csv_master.parse_batch(master_csv(list(day(T0, 2))).splitlines(), "c")
     assert batch.table is not None
     with pytest.raises(ValueError, match="direction"):
         TableMapper(RowMapper("csv", ZoneInfo("UTC"))).map(
@@ -172,7 +172,7 @@ def test_a_table_with_fields_master_csv_lacks_is_refused() -> None:
 async def test_both_write_paths_store_the_same_rows(db: Database) -> None:
     lines = corpus(seed=1)
     zone = ZoneInfo("Europe/Berlin")
-    batch = csv_master._batch(lines, "cursor")
+    batch = csv_master.parse_batch(lines, "cursor")
     assert batch.table is not None
     table, _ = TableMapper(RowMapper("csv", zone)).map(batch.table)
     legs = [
