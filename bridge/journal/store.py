@@ -110,16 +110,18 @@ async def insert_table(
             conn, "call_legs", _LEG_COLUMNS, data.encode("utf-8"), _NEW_ONLY
         )
     table = _sqlite_table(table)
+    width = len(_LEG_COLUMNS)
     chunks = []
     for start in range(0, table.height, SQLITE_ROWS_PER_INSERT):
         chunk = table.slice(start, SQLITE_ROWS_PER_INSERT)
-        # Column after column: polars hands a column over as one list, where
-        # row by row it would build a tuple per row, then the values again.
-        values: list[Any] = []
-        for column in chunk.iter_columns():
-            values.extend(column.to_list())
+        # Row after row, filled a column at a time: polars hands a column over as
+        # one list and slice assignment places it, where asking polars for rows
+        # builds a tuple per row and the values twice.
+        values: list[Any] = [None] * (chunk.height * width)
+        for index, column in enumerate(chunk.iter_columns()):
+            values[index::width] = column.to_list()
         chunks.append((chunk.height, tuple(values)))
-    return await _insert_sqlite(conn, chunks, _sqlite_insert_by_column)
+    return await _insert_sqlite(conn, chunks, _sqlite_insert)
 
 
 def sqlite_rows(table: pl.DataFrame) -> list[tuple[Any, ...]]:
@@ -130,21 +132,6 @@ def sqlite_rows(table: pl.DataFrame) -> list[tuple[Any, ...]]:
 def _sqlite_table(table: pl.DataFrame) -> pl.DataFrame:
     times = ("started_at", "answered_at", "ended_at")
     return table.with_columns(pl.col(times).dt.strftime(_TIME_FORMAT))
-
-
-@functools.lru_cache(maxsize=8)
-def _sqlite_insert_by_column(rows: int) -> str:
-    """The multi-row INSERT with numbered parameters in column-major order:
-    row r's value of column c is parameter c * rows + r + 1."""
-    width = len(_LEG_COLUMNS)
-    values = ", ".join(
-        "(" + ", ".join(f"?{c * rows + r + 1}" for c in range(width)) + ")"
-        for r in range(rows)
-    )
-    return (
-        f"INSERT INTO call_legs ({', '.join(_LEG_COLUMNS)}) "  # noqa: S608 - fixed
-        f"VALUES {values} {_NEW_ONLY}"
-    )
 
 
 def _owner_columns(owners: Mapping[str, Owner | None]) -> list[pl.Expr]:
