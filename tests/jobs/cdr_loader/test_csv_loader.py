@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -69,6 +70,31 @@ async def test_loads_master_csv_once(
             select(CallLeg.owner_name).where(CallLeg.external_number == "+" + CLIENT)
         )
     assert owner == "ООО Ромашка"
+
+
+async def test_cp1251_master_csv_loads_its_cyrillic_as_written(
+    db: Database, tmp_path: Path
+) -> None:
+    # Russian installs often keep cdr_csv in cp1251; the plain lines go the
+    # column road, re-encoded, and must come out as the PBX wrote them.
+    path = tmp_path / "Master.csv"
+    rows = transfer_chain(T0)
+    rows[0]["clid"] = '"Иванов Пётр" <79255283744>'
+    rows[0]["userfield"] = "/var/spool/asterisk/monitor/Иванов.WAV"
+    path.write_bytes(master_csv(rows).encode("cp1251"))
+    source = MasterCsvSource(path, encoding="cp1251", zone=MSK)
+    report = await loader(db, source)(CTX)
+    assert (report.counters["inserted"], report.counters["rejected"]) == (3, 0)
+    async with db.session() as s:
+        recording, raw = (
+            await s.execute(
+                select(CallLeg.recording, CallLeg.raw).where(
+                    CallLeg.leg_key == "1700000000.1#1"
+                )
+            )
+        ).one()
+    assert recording == "/var/spool/asterisk/monitor/Иванов.WAV"
+    assert '"Иванов Пётр" <79255283744>' in json.loads(raw)["line"].replace('""', '"')
 
 
 async def test_new_lines_are_picked_up_and_partial_line_waits(
