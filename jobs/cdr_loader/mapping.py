@@ -29,7 +29,7 @@ APP_LEGS: Final = frozenset(
 )
 _DIRECTIONS: Final = frozenset(d.value for d in Direction)
 RECORDING_EXT: Final = (".wav", ".mp3", ".gsm", ".ogg", ".webm", ".wav49")
-_PEER = re.compile(
+PEER = re.compile(
     r"^(?:PJSIP|SIP|IAX2|Local|DAHDI)/(\d{1,6})(?:[-@;/]|$)", re.IGNORECASE
 )
 MAX_INT: Final = 2**31 - 1
@@ -276,7 +276,7 @@ def _any_int(text: str, name: str, *, default: int) -> int:
 def _extension(number: PhoneNumber, channel: str) -> str:
     if number.kind is NumberKind.INTERNAL:
         return number.canonical
-    match = _PEER.match(channel.strip())
+    match = PEER.match(channel.strip())
     if match and number.kind is not NumberKind.EXTERNAL:
         return match.group(1)
     return ""

@@ -27,7 +27,7 @@ from jobs.cdr_loader import mapping
 from jobs.cdr_loader.mapping import ANSWERED, NO_ANSWER, RowMapper
 from jobs.cdr_loader.records import SourceRow
 
-# The fields a table carries: the standard names of the Master.csv columns.
+# A table carries the Master.csv fields under their standard names, and this:
 LINE: Final = "line"  # each row's text as read, kept as its raw record
 
 # What a field must look like for these rules to take its row; the row mapper
@@ -38,10 +38,11 @@ _TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 _COUNT: Final = r"^[0-9]{1,9}$"
 # Python's str.strip() also drops \x1c-\x1f, which regex \s does not know.
 _PADDED: Final = r"^[\s\x1c-\x1f]|[\s\x1c-\x1f]$"
+# Application names are ASCII; for any other, the row path's lower() decides.
 _ASCII: Final = r"^[\x00-\x7f]*$"
 _DISPOSITIONS: Final = ("ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION")
-# mapping._PEER, in the regex dialect polars speaks.
-_PEER: Final = r"(?i)^(?:PJSIP|SIP|IAX2|Local|DAHDI)/(\d{1,6})(?:[-@;/]|$)"
+# The row rules' pattern reads the same in polars' regex dialect.
+_PEER: Final = "(?i)" + mapping.PEER.pattern
 _NUMBER_FIELDS: Final = ("src", "dst")
 _TIME_FIELDS: Final = ("start", "answer", "end")
 _PADDABLE: Final = ("channel", "dstchannel", "userfield")
