@@ -60,8 +60,9 @@ class CallLeg(Base):
     number_type: Mapped[str] = mapped_column(String(16))
     # The external party in E.164 (empty for internal calls): whose call it is.
     external_number: Mapped[str] = mapped_column(String(32))
-    # Filled from the contact index; NULL = not looked up / no owner yet.
-    owner_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Filled from the contact index; NULL = not looked up / no owner yet. Not
+    # indexed: the refresh finds unowned calls by start time (migration 0012).
+    owner_ref: Mapped[str | None] = mapped_column(String(64))
     owner_entity: Mapped[str | None] = mapped_column(String(64))
     owner_name: Mapped[str | None] = mapped_column(String(256))
     # The source row as read (JSON), for audits and for fields not mapped yet.

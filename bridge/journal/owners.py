@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bridge.journal.models import CallLeg
 from bridge.storage.database import Database
@@ -21,7 +21,15 @@ class JournalOwners:
         self._db = db
 
     async def unowned(self, since: datetime) -> AsyncIterator[UnownedCall]:
-        last_id = 0
+        # Paged by id from the window's first leg: SQLite walks the table by id,
+        # and starting at 0 it would read every older leg before the window.
+        async with self._db.session() as session:
+            first = await session.scalar(
+                select(func.min(CallLeg.id)).where(CallLeg.started_at >= since)
+            )
+        if first is None:
+            return
+        last_id = first - 1
         while True:
             async with self._db.session() as session:
                 rows = (

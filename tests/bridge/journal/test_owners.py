@@ -6,10 +6,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bridge.app import build_app
 from bridge.contacts import ContactMatch, ContactOwner
 from bridge.core import open_core
-from bridge.journal import store
+from bridge.journal import owners, store
 from bridge.journal.legs import JournalLeg
 from bridge.journal.owners import JournalOwners
 from bridge.onec.feature import CONTACT_REFRESH
@@ -61,3 +63,30 @@ async def test_the_refresh_jobs_are_given_the_journal(tmp_path: Path) -> None:
     async with open_core(make_config(tmp_path)) as core:
         app = build_app(core)
         assert isinstance(app[CONTACT_REFRESH].calls, JournalOwners)
+
+
+async def test_unowned_pages_from_the_window_s_first_leg_across_backfills(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Window legs, then a backfill of older ones, then more window legs: ids and
+    # start times disagree, and small pages cross the boundaries.
+    monkeypatch.setattr(owners, "PAGE", 2)
+
+    def legs(start: datetime, seed: int) -> list[JournalLeg]:
+        mapped = [
+            map_row(SourceRow(r, r), "csv", MSK) for r in day(start, 8, seed_base=seed)
+        ]
+        return [leg for leg in mapped if isinstance(leg, JournalLeg)]
+
+    recent, old, late = legs(T0, 1), legs(T0 - timedelta(days=9), 2), legs(T0, 3)
+    async with db.engine.begin() as conn:
+        for batch in (recent, old, late):
+            await store.insert_legs(conn, batch)
+    since = T0.replace(tzinfo=MSK) - timedelta(days=1)
+    found = [call async for call in JournalOwners(db).unowned(since)]
+    wanted = [leg for leg in (*recent, *late) if leg.external_number]
+    assert sorted(c.number for c in found) == sorted(x.external_number for x in wanted)
+    assert len({c.record_id for c in found}) == len(wanted)
+    assert [
+        call async for call in JournalOwners(db).unowned(since + timedelta(days=30))
+    ] == []
