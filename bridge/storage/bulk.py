@@ -3,6 +3,7 @@
 Through executemany a row costs a round of the protocol; through COPY, a few bytes
 of one stream. The merge then runs in the server as a single statement, so the
 table's own rules (ON CONFLICT) decide what lands, as they would row by row.
+Rows already written as CSV first try a COPY straight into the table.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+_CSV = " WITH (FORMAT csv)"
 
 
 async def copy_merge(
@@ -45,28 +48,36 @@ async def copy_merge_csv(
     (a re-read window, a batch repeating a key), that copy is undone to its
     savepoint and the rows go the staged way, where `merge` decides.
     """
-    from psycopg.errors import UniqueViolation  # PostgreSQL only, like this path
-
-    names = ", ".join(columns)
-    driver: Any = (await conn.get_raw_connection()).driver_connection
-    async with driver.cursor() as cursor:
-        await cursor.execute("SAVEPOINT copy_straight")
-        try:
-            async with cursor.copy(
-                f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)"
-            ) as copy:
-                await copy.write(data)
-        except UniqueViolation:
-            await cursor.execute("ROLLBACK TO SAVEPOINT copy_straight")
-        else:
-            copied: int = max(cursor.rowcount, 0)
-            await cursor.execute("RELEASE SAVEPOINT copy_straight")
-            return copied
+    copied = await _copy_straight(conn, table, columns, data)
+    if copied is not None:
+        return copied
 
     async def fill(copy: Any) -> None:
         await copy.write(data)
 
-    return await _staged(conn, table, columns, merge, fill, " WITH (FORMAT csv)")
+    return await _staged(conn, table, columns, merge, fill, _CSV)
+
+
+async def _copy_straight(
+    conn: AsyncConnection, table: str, columns: Sequence[str], data: bytes
+) -> int | None:
+    """COPY the CSV `data` into `table` itself; the rows copied, or None (and
+    nothing copied) when one of them has a key the table already holds."""
+    from psycopg.errors import UniqueViolation  # PostgreSQL only, like this path
+
+    driver: Any = (await conn.get_raw_connection()).driver_connection
+    async with driver.cursor() as cursor:
+        await cursor.execute("SAVEPOINT copy_straight")
+        try:
+            names = ", ".join(columns)
+            async with cursor.copy(f"COPY {table} ({names}) FROM STDIN{_CSV}") as copy:
+                await copy.write(data)
+        except UniqueViolation:
+            await cursor.execute("ROLLBACK TO SAVEPOINT copy_straight")
+            return None
+        copied: int = max(cursor.rowcount, 0)
+        await cursor.execute("RELEASE SAVEPOINT copy_straight")
+        return copied
 
 
 async def _staged(
