@@ -29,7 +29,11 @@ def write_config(folder: Path, port: int, extra: str = "") -> Path:
         "[crmd]\nenabled = false\n[agi]\nenabled = false\n"
         f'[storage]\ndata_dir = "{folder / "var"}"\n'
         f'[auth]\nadmin_token = "{ADMIN_TOKEN}"\n'
-        '[logging]\nlevel = "warning"\n',
+        '[logging]\nlevel = "warning"\n'
+        # The channels open all day: the seeded 08:00-21:00 window would close
+        # them on an evening run.
+        '[jobs.seed.events_exchange.schedule]\nbegin_time = "00:00:00"\n'
+        '[jobs.seed.contacts_exchange.schedule]\nbegin_time = "00:00:00"\n',
         encoding="utf-8",
     )
     return path

@@ -119,6 +119,15 @@ async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
         await database.dispose()
 
 
+# The exchange jobs' seeded windows (08:00-21:00 Moscow) open the long-poll
+# channels; tests read the wall clock through the running service, so a suite run
+# in the evening would find them closed. Tests of the windows set their own.
+ALL_DAY_CHANNELS = {
+    job: {"schedule": {"begin_time": "00:00:00"}}
+    for job in ("events_exchange", "contacts_exchange")
+}
+
+
 def make_config(tmp_path: Path, **sections: dict[str, Any]) -> Config:
     """A config on a temporary data folder, ephemeral ports, a known admin token,
     and the scheduler off (pass jobs={"enabled": True} to run it)."""
@@ -130,7 +139,7 @@ def make_config(tmp_path: Path, **sections: dict[str, Any]) -> Config:
         "auth": {"admin_token": ADMIN_TOKEN},
         # No live scheduler unless a test asks for one: CI may run inside the
         # 08:00-21:00 window, and real fires would race tests that count rows.
-        "jobs": {"enabled": False},
+        "jobs": {"enabled": False, "seed": ALL_DAY_CHANNELS},
     }
     for name, values in sections.items():
         base.setdefault(name, {}).update(values)
