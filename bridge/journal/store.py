@@ -87,28 +87,33 @@ async def insert_legs(
     return await _insert_sqlite(conn, _row_chunks(rows), _sqlite_insert)
 
 
-async def insert_table(
-    conn: AsyncConnection,
+@dataclass(frozen=True, slots=True)
+class TableRows:
+    """Journal rows from `TableMapper`, rendered the way one engine takes them:
+    PostgreSQL as a CSV stream for COPY, SQLite as INSERT parameters (times
+    already in its text form). Rendering needs no connection, so the loader does
+    it in a worker thread while the previous batch is still being written."""
+
+    height: int
+    csv: bytes = b""
+    chunks: tuple[tuple[int, tuple[Any, ...]], ...] = ()
+
+
+def render_table(
+    dialect: str,
     table: pl.DataFrame,
     owners: Mapping[str, Owner | None] | None = None,
-) -> int:
-    """Insert journal rows mapped as columns (`TableMapper`); as `insert_legs`.
-
-    The values stay columns until the engine takes them: PostgreSQL reads them
-    as one CSV stream written by polars, SQLite binds them a thousand rows at a
-    time, times already in its text form.
-    """
+) -> TableRows:
+    """`table` with its owners (by external number) as `dialect` will take it."""
     if table.is_empty():
-        return 0
+        return TableRows(0)
     table = table.with_columns(_owner_columns(owners or {}))
-    if conn.dialect.name == "postgresql":
+    if dialect == "postgresql":
         data = table.write_csv(
             include_header=False, quote_style="non_numeric", null_value="",
             datetime_format=_TIME_FORMAT,
         )  # fmt: skip
-        return await copy_merge_csv(
-            conn, "call_legs", _LEG_COLUMNS, data.encode("utf-8"), _NEW_ONLY
-        )
+        return TableRows(table.height, csv=data.encode("utf-8"))
     table = _sqlite_table(table)
     width = len(_LEG_COLUMNS)
     chunks = []
@@ -121,7 +126,29 @@ async def insert_table(
         for index, column in enumerate(chunk.iter_columns()):
             values[index::width] = column.to_list()
         chunks.append((chunk.height, tuple(values)))
-    return await _insert_sqlite(conn, chunks, _sqlite_insert)
+    return TableRows(table.height, chunks=tuple(chunks))
+
+
+async def insert_rendered(conn: AsyncConnection, rows: TableRows) -> int:
+    """Insert rows `render_table` prepared for this connection's engine; as
+    `insert_legs`, returns how many were new."""
+    if not rows.height:
+        return 0
+    if conn.dialect.name == "postgresql":
+        return await copy_merge_csv(
+            conn, "call_legs", _LEG_COLUMNS, rows.csv, _NEW_ONLY
+        )
+    return await _insert_sqlite(conn, rows.chunks, _sqlite_insert)
+
+
+async def insert_table(
+    conn: AsyncConnection,
+    table: pl.DataFrame,
+    owners: Mapping[str, Owner | None] | None = None,
+) -> int:
+    """Insert journal rows mapped as columns (`TableMapper`); as `insert_legs`."""
+    rows = render_table(conn.dialect.name, table, owners)
+    return await insert_rendered(conn, rows)
 
 
 def sqlite_rows(table: pl.DataFrame) -> list[tuple[Any, ...]]:

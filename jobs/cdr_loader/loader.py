@@ -10,6 +10,7 @@ backfills rows the journal lacks (late-written CDRs, earlier failures).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -85,23 +86,23 @@ class CdrLoader:
     async def _load(
         self, cursor: str | None, counters: Counter[str], span: list[datetime]
     ) -> None:
-        """Batches in order, one written while the next is read and mapped.
+        """Batches in order, one written while the next is read and prepared.
 
-        Mapping runs in a worker thread, so the event loop stays free: for the
-        service's other work, and to feed the insert its statements while the
-        next batch maps. The insert runs in the database (its own thread for
-        SQLite, its own process for PostgreSQL), so the two overlap on both
-        cores. Commits stay in batch order: batch N+1 starts writing only after
+        Preparing (mapping, then rendering the rows for the engine) runs in
+        worker threads, so the event loop stays free: for the service's other
+        work, and to feed the insert in flight. The insert runs in the database
+        (its own thread for SQLite, its own process for PostgreSQL), so the two
+        overlap on both cores and the write is all that is left on the critical
+        path. Commits stay in batch order: batch N+1 starts writing only after
         batch N's transaction, with its checkpoint, committed.
         """
         writing: asyncio.Task[None] | None = None
         try:
             async for batch in self.source.batches(cursor):
-                mapped = await asyncio.to_thread(self._map_batch, batch)
-                owners = await self._owners(mapped.numbers())
+                prepared = await self._prepare(batch)
                 if writing is not None:
                     await writing
-                stored = self._store(mapped, owners, batch, counters, span)
+                stored = self._store(prepared, batch, counters, span)
                 writing = asyncio.create_task(stored)
         finally:
             # Whatever stopped the reading, the batch in flight still commits (or
@@ -109,18 +110,25 @@ class CdrLoader:
             if writing is not None:
                 await writing
 
+    async def _prepare(self, batch: Batch) -> Prepared:
+        mapped = await asyncio.to_thread(self._map_batch, batch)
+        owners = await self._owners(mapped.numbers())
+        render = functools.partial(store.render_table, self.db.dialect)
+        rows = await asyncio.to_thread(render, mapped.table, owners)
+        return Prepared(mapped, owners, rows)
+
     async def _store(
         self,
-        mapped: Mapped,
-        owners: Mapping[str, Owner | None],
+        prepared: Prepared,
         batch: Batch,
         counters: Counter[str],
         span: list[datetime],
     ) -> None:
         now = self.clock.now()
+        mapped = prepared.mapped
         async with self.db.engine.begin() as conn:
-            inserted = await store.insert_legs(conn, mapped.legs, owners)
-            inserted += await store.insert_table(conn, mapped.table, owners)
+            inserted = await store.insert_legs(conn, mapped.legs, prepared.owners)
+            inserted += await store.insert_rendered(conn, prepared.rows)
             await store.insert_rejects(conn, self.source.name, mapped.rejects, now)
             await checkpoint.save(conn, self.source.name, now, cursor=batch.cursor)
         counters["read"] += mapped.rows
@@ -217,6 +225,15 @@ class Mapped:
         ends = (column.min(), column.max())
         starts.extend(v.replace(tzinfo=UTC) for v in ends if isinstance(v, datetime))
         return starts
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A batch ready to write: mapped, its owners looked up, its table rendered."""
+
+    mapped: Mapped
+    owners: Mapping[str, Owner | None]
+    rows: store.TableRows
 
 
 _EMPTY = pl.DataFrame(
