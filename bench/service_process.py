@@ -13,6 +13,8 @@ from pathlib import Path
 
 import aiohttp
 
+from jobs.catalog import CHANNEL_OF_JOB
+
 ADMIN_TOKEN = "bench-admin-token-0123456789abcdef"  # noqa: S105 - a throwaway service
 
 
@@ -32,8 +34,10 @@ def write_config(folder: Path, port: int, extra: str = "") -> Path:
         '[logging]\nlevel = "warning"\n'
         # The channels open all day: the seeded 08:00-21:00 window would close
         # them on an evening run.
-        '[jobs.seed.events_exchange.schedule]\nbegin_time = "00:00:00"\n'
-        '[jobs.seed.contacts_exchange.schedule]\nbegin_time = "00:00:00"\n',
+        + "".join(
+            f'[jobs.seed.{job}.schedule]\nbegin_time = "00:00:00"\n'
+            for job in CHANNEL_OF_JOB
+        ),
         encoding="utf-8",
     )
     return path

@@ -26,6 +26,7 @@ from bridge.core import Core, open_core
 from bridge.service import Listening, running
 from bridge.storage import migrate
 from bridge.storage.database import Database
+from jobs.catalog import CHANNEL_OF_JOB
 
 PG_URL = os.environ.get(
     "TELEBRIDGE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -123,8 +124,7 @@ async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
 # channels; tests read the wall clock through the running service, so a suite run
 # in the evening would find them closed. Tests of the windows set their own.
 ALL_DAY_CHANNELS = {
-    job: {"schedule": {"begin_time": "00:00:00"}}
-    for job in ("events_exchange", "contacts_exchange")
+    job: {"schedule": {"begin_time": "00:00:00"}} for job in CHANNEL_OF_JOB
 }
 
 

@@ -10,7 +10,6 @@ backfills rows the journal lacks (late-written CDRs, earlier failures).
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -113,8 +112,9 @@ class CdrLoader:
     async def _prepare(self, batch: Batch) -> Prepared:
         mapped = await asyncio.to_thread(self._map_batch, batch)
         owners = await self._owners(mapped.numbers())
-        render = functools.partial(store.render_table, self.db.dialect)
-        rows = await asyncio.to_thread(render, mapped.table, owners)
+        rows = await asyncio.to_thread(
+            store.render_table, self.db.dialect, mapped.table, owners
+        )
         return Prepared(mapped, owners, rows)
 
     async def _store(
