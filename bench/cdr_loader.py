@@ -2,35 +2,41 @@
 and the history query by number over a large journal.
 
     .venv/bin/python -m bench.cdr_loader [--rows 200000] [--journal 1000000]
-        [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
+        [--prefill 0] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 Prints medians. Rows are realistic Master.csv lines (tests' generator: incoming
 answered/missed, outgoing, internal). The load figure is end to end: read the file,
 parse, map (phonenumbers), insert with ON CONFLICT, commit the checkpoint. Each
 measured run starts with the number caches empty, as a fresh process would.
+
+The load figures start from an empty journal; `--prefill N` adds one more: a
+new day of `--rows` pooled rows at a time loaded into a journal already holding
+N legs of the year before, as a loader in service meets it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, text
+from sqlalchemy import Table, delete, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bridge.clock import FakeClock
 from bridge.journal import query, store
 from bridge.journal.legs import JournalLeg
-from bridge.journal.models import CallLeg
+from bridge.journal.models import CallLeg, CdrCheckpoint
 from bridge.journal.query import CallFilter
 from bridge.phone_numbers import normalize
 from bridge.service import tune_garbage_collector
@@ -73,22 +79,37 @@ async def _admin(pg_url: str, sql: str) -> None:
         await engine.dispose()
 
 
-async def load_once(kind: str, csv_path: Path, tmp: Path, pg_url: str) -> float:
+@contextlib.asynccontextmanager
+async def migrated_db(kind: str, tmp: Path, pg_url: str) -> AsyncIterator[Database]:
+    """A new database of `kind` at the newest schema, removed afterwards."""
     db, schema = await open_db(kind, tmp, pg_url)
     try:
         await migrate.upgrade(db)
-        source = MasterCsvSource(csv_path, batch_size=5000, zone=MSK)
-        loader = CdrLoader(db, source, zone=MSK, clock=FakeClock(NOW))
-        cold()
-        started = time.perf_counter()
-        report = await loader(JobContext("cdr_loader", NOW))
-        elapsed = time.perf_counter() - started
-        assert report.counters["rejected"] == 0, report
-        return elapsed
+        yield db
     finally:
         await db.dispose()
         if schema:
             await _admin(pg_url, f'DROP SCHEMA "{schema}" CASCADE')
+
+
+async def load_once(kind: str, csv_path: Path, tmp: Path, pg_url: str) -> float:
+    async with migrated_db(kind, tmp, pg_url) as db:
+        return await timed_load(db, csv_path)
+
+
+async def timed_load(db: Database, csv_path: Path, now: datetime = NOW) -> float:
+    """One loader run over the file from no checkpoint, every row new."""
+    async with db.engine.begin() as conn:
+        await conn.execute(delete(CdrCheckpoint))
+    source = MasterCsvSource(csv_path, batch_size=5000, zone=MSK)
+    loader = CdrLoader(db, source, zone=MSK, clock=FakeClock(now))
+    cold()
+    started = time.perf_counter()
+    report = await loader(JobContext("cdr_loader", now))
+    elapsed = time.perf_counter() - started
+    assert report.counters["rejected"] == 0, report
+    assert report.counters["duplicates"] == 0, report
+    return elapsed
 
 
 def cold() -> None:
@@ -214,6 +235,8 @@ async def main() -> None:
     parser.add_argument(
         "--no-load", action="store_true", help="only the history query figure"
     )
+    # Legs already in the journal for the load into a used journal; 0 skips it.
+    parser.add_argument("--prefill", type=int, default=0)
     parser.add_argument("--pg", default=PG_URL)
     args = parser.parse_args()
     tune_garbage_collector()  # the loader runs inside `telebridge serve`
@@ -222,6 +245,8 @@ async def main() -> None:
         tmp = Path(name)
         if not args.no_load:
             await load_benchmarks(tmp, engines, args)
+        for kind in engines if args.prefill and not args.no_load else ():
+            await prefilled_load_figure(kind, tmp, args)
         for kind in engines if args.journal else ():
             await query_figures(kind, tmp, args)
 
@@ -267,23 +292,37 @@ async def load_figures(
     )
 
 
+async def prefilled_load_figure(kind: str, tmp: Path, args: argparse.Namespace) -> None:
+    """Each repeat loads the next day (new ids, later times) into the same
+    journal, which grows by `--rows` legs a run."""
+    loads = []
+    async with migrated_db(kind, tmp, args.pg) as db:
+        await fill_journal(db, args.prefill)
+        for run in range(args.repeat):
+            start = T0 + timedelta(days=run)
+            rows = day(start, args.rows, seed_base=1800000000 + run * 10**7,
+                       clients=CLIENT_POOL)  # fmt: skip
+            path = tmp / f"prefilled-{run}.csv"
+            path.write_text(master_csv(list(rows)), encoding="utf-8")
+            loads.append(await timed_load(db, path, now=NOW + timedelta(days=run)))
+    median = statistics.median(loads)
+    out(
+        f"{kind}, pooled numbers, into {args.prefill:,} legs: load "
+        f"{args.rows:,} rows: median {median:.2f} s = {args.rows / median:,.0f} rows/s"
+    )
+
+
 async def query_figures(kind: str, tmp: Path, args: argparse.Namespace) -> None:
-    db, schema = await open_db(kind, tmp, args.pg)
-    try:
-        await migrate.upgrade(db)
+    async with migrated_db(kind, tmp, args.pg) as db:
         started = time.perf_counter()
         clients = await fill_journal(db, args.journal)
         fill = time.perf_counter() - started
         times = await query_latencies(db, clients)
-        out(
-            f"{kind}: history by number over {args.journal:,} legs "
-            f"(filled in {fill:.0f} s): p50 {p(times, 0.5):.1f} ms, "
-            f"p99 {p(times, 0.99):.1f} ms ({QUERIES} queries)"
-        )
-    finally:
-        await db.dispose()
-        if schema:
-            await _admin(args.pg, f'DROP SCHEMA "{schema}" CASCADE')
+    out(
+        f"{kind}: history by number over {args.journal:,} legs "
+        f"(filled in {fill:.0f} s): p50 {p(times, 0.5):.1f} ms, "
+        f"p99 {p(times, 0.99):.1f} ms ({QUERIES} queries)"
+    )
 
 
 if __name__ == "__main__":

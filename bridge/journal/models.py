@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bridge.storage.base import Base, UtcDateTime
+from bridge.storage.base import Base, UtcDateTime, UtcMicroseconds
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants 64 bits.
 RowId = BigInteger().with_variant(Integer(), "sqlite")
@@ -40,9 +40,10 @@ class CallLeg(Base):
     linkedid: Mapped[str] = mapped_column(String(128), index=True)
     call_id: Mapped[str] = mapped_column(String(128))
     sequence: Mapped[int] = mapped_column(Integer)
-    started_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    ended_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Integers on SQLite since migration 0013: the journal is the bulk-loaded table.
+    started_at: Mapped[datetime] = mapped_column(UtcMicroseconds, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcMicroseconds)
+    ended_at: Mapped[datetime] = mapped_column(UtcMicroseconds)
     src_raw: Mapped[str] = mapped_column(String(128))
     src_key: Mapped[str] = mapped_column(String(32))
     dst_raw: Mapped[str] = mapped_column(String(128))

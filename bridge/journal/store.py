@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bridge.contacts import ContactMatch
 from bridge.journal.legs import JournalLeg
 from bridge.journal.models import CallLeg, RejectedCdrRow
+from bridge.storage.base import to_microseconds
 from bridge.storage.bulk import copy_merge, copy_merge_csv
 
 # Keys per IN (...) lookup: well under SQLite's bound-parameter limit.
@@ -70,12 +71,12 @@ async def insert_legs(
     """Insert legs (owners by external number, when known); returns how many were new.
 
     Values are converted once here the way the column types store them
-    (`UtcDateTime`: naive UTC; on SQLite as SQLAlchemy's text form, so both paths
-    read back alike) and handed to the driver as they are: SQLAlchemy's per-value
-    bind processing was most of the load time. On PostgreSQL the rows go through
-    COPY; on SQLite through multi-row INSERTs, one engine call per thousand rows
-    (a row per call cost a quarter more). ON CONFLICT DO NOTHING leaves duplicates
-    out of the count both engines report.
+    (`UtcMicroseconds`: naive UTC on PostgreSQL, integer microseconds on
+    SQLite, so both paths read back alike) and handed to the driver as they are:
+    SQLAlchemy's per-value bind processing was most of the load time. On
+    PostgreSQL the rows go through COPY; on SQLite through multi-row INSERTs, one
+    engine call per thousand rows (a row per call cost a quarter more). ON
+    CONFLICT DO NOTHING leaves duplicates out of the count both engines report.
     """
     if not legs:
         return 0
@@ -91,7 +92,7 @@ async def insert_legs(
 class TableRows:
     """Journal rows from `TableMapper`, rendered the way one engine takes them:
     PostgreSQL as a CSV stream for COPY, SQLite as INSERT parameters (times
-    already in its text form). Rendering needs no connection, so the loader does
+    already as integer microseconds). Rendering needs no connection, so the loader does
     it in a worker thread while the previous batch is still being written."""
 
     height: int
@@ -152,13 +153,14 @@ async def insert_table(
 
 
 def sqlite_rows(table: pl.DataFrame) -> list[tuple[Any, ...]]:
-    """The table's rows as `_values` gives them for SQLite: times as text."""
+    """The table's rows as `_values` gives them for SQLite: times as integers."""
     return _sqlite_table(table).rows()
 
 
 def _sqlite_table(table: pl.DataFrame) -> pl.DataFrame:
     times = ("started_at", "answered_at", "ended_at")
-    return table.with_columns(pl.col(times).dt.strftime(_TIME_FORMAT))
+    # The mapper's times are naive UTC, so the epoch count is UTC's.
+    return table.with_columns(pl.col(times).dt.epoch("us"))
 
 
 def _owner_columns(owners: Mapping[str, Owner | None]) -> list[pl.Expr]:
@@ -231,19 +233,11 @@ def _values(
 
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 _UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_WHOLE_SECOND = len("2026-01-05 08:00:00")
-# The same text in polars' strftime dialect (SQLite's, and COPY's input).
+# COPY's input, in polars' strftime dialect.
 _TIME_FORMAT = "%Y-%m-%d %H:%M:%S%.6f"
 # One encoder for every row: json.dumps() with non-default options builds a new
 # JSONEncoder per call.
 _raw_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
-
-
-def _sqlite_time(value: datetime) -> str:
-    # SQLAlchemy's SQLite DateTime text ("%Y-%m-%d %H:%M:%S.%f"), which range
-    # filters compare as strings; str() leaves out a zero fraction.
-    text = str(_naive_utc(value))
-    return text if len(text) > _WHOLE_SECOND else f"{text}.000000"
 
 
 def _naive_utc(value: datetime) -> datetime:
@@ -252,6 +246,7 @@ def _naive_utc(value: datetime) -> datetime:
 
 
 _pg_time = _naive_utc
+_sqlite_time = to_microseconds
 
 
 async def insert_rejects(

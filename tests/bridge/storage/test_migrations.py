@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, select, text
 
+from bridge.journal import query
+from bridge.journal.models import CallLeg
+from bridge.journal.query import CallFilter
 from bridge.storage import migrate
 from bridge.storage.database import Database
 from bridge.storage.schema import metadata
@@ -122,21 +128,38 @@ async def test_sqlite_and_postgresql_get_the_same_schema(tmp_path: Path) -> None
     assert "instance_meta" in sqlite_schema
 
 
-@pytest.fixture(
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-async def db_at_0010(
-    request: pytest.FixtureRequest, tmp_path: Path
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+async def database_at(
+    kind: str, tmp_path: Path, revision: str
 ) -> AsyncIterator[Database]:
-    """A database as the release before the read-time routing table left it."""
-    database, schema = await open_database(request.param, tmp_path)
+    database, schema = await open_database(kind, tmp_path)
     try:
-        await migrate.upgrade(database, "0010")
+        await migrate.upgrade(database, revision)
         yield database
     finally:
         await database.dispose()
         if schema is not None:
             await schema.drop()
+
+
+@pytest.fixture(params=ENGINES)
+async def db_at_0010(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Database]:
+    """A database as the release before the read-time routing table left it."""
+    async for database in database_at(request.param, tmp_path, "0010"):
+        yield database
+
+
+@pytest.fixture(params=ENGINES)
+async def db_at_0012(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Database]:
+    """A database as the release before integer journal times left it."""
+    async for database in database_at(request.param, tmp_path, "0012"):
+        yield database
 
 
 async def test_routing_upgrade_clears_checkpoints_so_the_next_run_rebuilds(
@@ -161,3 +184,88 @@ async def test_routing_upgrade_clears_checkpoints_so_the_next_run_rebuilds(
         tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
     assert "routing_entry" not in tables
     assert "routing_stage" not in tables
+
+
+# Leg times as the release before 0013 wrote them on SQLite (SQLAlchemy's text,
+# always six fraction digits) and as an older writer may have left them (none).
+OLD_TIMES = [
+    ("2026-01-05 08:00:00.000000", "2026-01-05 08:00:07.250000",
+     "2026-01-05 08:03:00.000000"),
+    ("2026-01-05 23:59:59.999999", None, "2026-01-06 00:00:30.000001"),
+    ("2026-01-06 09:15:00", "2026-01-06 09:15:05", "2026-01-06 09:20:00"),
+]  # fmt: skip
+
+
+async def _insert_old_legs(db: Database) -> None:
+    async with db.engine.begin() as conn:
+        for index, (started, answered, ended) in enumerate(OLD_TIMES):
+            await conn.execute(
+                text(
+                    "INSERT INTO call_legs (source, leg_key, linkedid, call_id,"
+                    " sequence, started_at, answered_at, ended_at, src_raw, src_key,"
+                    " dst_raw, dst_key, did, direction, status, answered, missed,"
+                    " employee, talk_seconds, wait_seconds, duration_seconds,"
+                    " recording, number_type, external_number, raw) VALUES"
+                    " ('csv', :key, :key, :key, 1, :started, :answered, :ended,"
+                    " '101', '101', '102', '102', '', 'internal', 'принят', true,"
+                    " false, '101', 0, 0, 0, '', 'unknown', '', '{}')"
+                ),
+                {"key": f"leg-{index}", "started": started,
+                 "answered": answered, "ended": ended},
+            )  # fmt: skip
+
+
+def _as_utc(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+async def test_journal_times_upgrade_to_integers_and_back(db_at_0012: Database) -> None:
+    """0013 turns SQLite's text leg times into integer microseconds that read,
+    filter and sort as before, and its downgrade restores the text; PostgreSQL's
+    timestamps pass through untouched."""
+    await _insert_old_legs(db_at_0012)
+    await migrate.upgrade(db_at_0012)
+    sqlite = db_at_0012.is_sqlite
+    async with db_at_0012.engine.connect() as conn:
+        legs = (await conn.execute(select(CallLeg).order_by(CallLeg.leg_key))).all()
+        assert [(leg.started_at, leg.answered_at, leg.ended_at) for leg in legs] == [
+            tuple(_as_utc(value) for value in times) for times in OLD_TIMES
+        ]
+        if sqlite:
+            kinds = await conn.exec_driver_sql(
+                "SELECT DISTINCT typeof(started_at), typeof(ended_at) FROM call_legs"
+            )
+            assert [tuple(kind) for kind in kinds] == [("integer", "integer")]
+        # The last microsecond of the 5th falls inside the day and out of the next.
+        fifth = CallFilter(
+            since=datetime(2026, 1, 5, 3, tzinfo=ZoneInfo("Europe/Moscow")),
+            until=datetime(2026, 1, 6, tzinfo=UTC),
+        )
+        found, _ = await query.page(conn, fifth, limit=10, offset=0)
+        assert [leg.leg_key for leg in found] == ["leg-1", "leg-0"]
+    async with db_at_0012.engine.begin() as conn:
+        await conn.run_sync(
+            lambda c: command.downgrade(migrate.alembic_config(c), "0012")
+        )
+    async with db_at_0012.engine.connect() as conn:
+        rows = await conn.exec_driver_sql(
+            "SELECT started_at, answered_at, ended_at FROM call_legs ORDER BY leg_key"
+        )
+        restored = rows.all()
+    if sqlite:
+        # Back in SQLAlchemy's form: the fraction is always written out.
+        assert restored == [
+            tuple(None if v is None else _as_text(v) for v in times)
+            for times in OLD_TIMES
+        ]
+    else:
+        assert restored == [
+            tuple(None if v is None else datetime.fromisoformat(v) for v in times)
+            for times in OLD_TIMES
+        ]
+
+
+def _as_text(value: str) -> str:
+    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S.%f")
