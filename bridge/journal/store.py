@@ -83,7 +83,14 @@ async def insert_legs(
     known = owners or {}
     if conn.dialect.name == "postgresql":
         rows = [_values(leg, known.get(leg.external_number), _pg_time) for leg in legs]
-        return await copy_merge(conn, "call_legs", _LEG_COLUMNS, rows, _NEW_ONLY)
+        # A run's first batch starts with the overlap it re-reads: when its first
+        # leg is stored, go the staged way at once. A straight COPY that fails
+        # has still rendered and sent every row (1.14x the staged time, measured);
+        # one that succeeds takes 0.8x of it.
+        fresh = not await existing_keys(conn, legs[0].source, [legs[0].leg_key])
+        return await copy_merge(
+            conn, "call_legs", _LEG_COLUMNS, rows, _NEW_ONLY, new_as_a_rule=fresh
+        )
     rows = [_values(leg, known.get(leg.external_number), _sqlite_time) for leg in legs]
     return await _insert_sqlite(conn, _row_chunks(rows), _sqlite_insert)
 

@@ -3,12 +3,13 @@
 Through executemany a row costs a round of the protocol; through COPY, a few bytes
 of one stream. The merge then runs in the server as a single statement, so the
 table's own rules (ON CONFLICT) decide what lands, as they would row by row.
-Rows already written as CSV first try a COPY straight into the table.
+Rows that are new as a rule (the journal's) first try a COPY straight into the
+table, and take the staged way only when that meets a key already there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,20 +21,28 @@ async def copy_merge(
     conn: AsyncConnection,
     table: str,
     columns: Sequence[str],
-    rows: Iterable[Sequence[Any]],
+    rows: Sequence[Sequence[Any]],
     merge: str,
+    *,
+    new_as_a_rule: bool = False,
 ) -> int:
     """Insert `rows` (values in `columns` order) into `table`, ending the INSERT
     with `merge` (its ON CONFLICT clause); returns the rows the INSERT wrote.
 
     The session table lives as long as the connection and empties at commit; it
     is emptied after the merge too, for a second batch in the same transaction.
+    A caller whose rows are `new_as_a_rule` (a journal's) has them copied
+    straight into the table first, as `copy_merge_csv` does.
     """
 
     async def fill(copy: Any) -> None:
         for row in rows:
             await copy.write_row(row)
 
+    if new_as_a_rule:
+        copied = await _copy_straight(conn, table, columns, fill, "")
+        if copied is not None:
+            return copied
     return await _staged(conn, table, columns, merge, fill, "")
 
 
@@ -48,20 +57,24 @@ async def copy_merge_csv(
     (a re-read window, a batch repeating a key), that copy is undone to its
     savepoint and the rows go the staged way, where `merge` decides.
     """
-    copied = await _copy_straight(conn, table, columns, data)
-    if copied is not None:
-        return copied
 
     async def fill(copy: Any) -> None:
         await copy.write(data)
 
+    copied = await _copy_straight(conn, table, columns, fill, _CSV)
+    if copied is not None:
+        return copied
     return await _staged(conn, table, columns, merge, fill, _CSV)
 
 
 async def _copy_straight(
-    conn: AsyncConnection, table: str, columns: Sequence[str], data: bytes
+    conn: AsyncConnection,
+    table: str,
+    columns: Sequence[str],
+    fill: Callable[[Any], Awaitable[None]],
+    options: str,
 ) -> int | None:
-    """COPY the CSV `data` into `table` itself; the rows copied, or None (and
+    """COPY what `fill` writes into `table` itself; the rows copied, or None (and
     nothing copied) when one of them has a key the table already holds."""
     from psycopg.errors import UniqueViolation  # PostgreSQL only, like this path
 
@@ -70,8 +83,9 @@ async def _copy_straight(
         await cursor.execute("SAVEPOINT copy_straight")
         try:
             names = ", ".join(columns)
-            async with cursor.copy(f"COPY {table} ({names}) FROM STDIN{_CSV}") as copy:
-                await copy.write(data)
+            statement = f"COPY {table} ({names}) FROM STDIN{options}"
+            async with cursor.copy(statement) as copy:
+                await fill(copy)
         except UniqueViolation:
             await cursor.execute("ROLLBACK TO SAVEPOINT copy_straight")
             return None

@@ -6,9 +6,10 @@ import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from bridge.journal import query, store
 from bridge.journal.legs import JournalLeg
@@ -54,6 +55,23 @@ async def test_insert_is_idempotent(db: Database) -> None:
     async with db.engine.begin() as conn:
         again = await store.insert_legs(conn, legs())
     assert again == 0
+
+
+@pytest.mark.parametrize("stored", ["head", "tail"])
+async def test_a_batch_partly_stored_adds_only_its_new_legs(
+    db: Database, stored: str
+) -> None:
+    # On PostgreSQL a stored first leg sends the batch the staged way at once; a
+    # stored later one makes the straight COPY fail, be undone, and the staged
+    # merge write the rest. Either way the stored half is not counted again.
+    sample = legs()
+    half = len(sample) // 2
+    first = sample[:half] if stored == "head" else sample[half:]
+    async with db.engine.begin() as conn:
+        assert await store.insert_legs(conn, first) == len(first)
+        assert await store.insert_legs(conn, sample) == len(sample) - len(first)
+        count = await conn.scalar(select(func.count()).select_from(CallLeg))
+    assert count == len(sample)
 
 
 async def test_owners_fill_later(db: Database) -> None:
