@@ -63,6 +63,13 @@ class RowError(ValueError):
     """The row is malformed; the message says which field and why."""
 
 
+def _nul_field(fields: Mapping[str, str]) -> str:
+    # PostgreSQL's text cannot hold a NUL, and no PBX writes one on purpose: a
+    # row with one is damaged, so it is rejected on both engines alike.
+    name = next(name for name, value in fields.items() if "\x00" in value)
+    return f"{name}: a NUL character"
+
+
 def map_row(row: SourceRow, source: str, zone: tzinfo) -> JournalLeg | Rejected:
     """One row on its own; a loader keeps one `RowMapper` for all of its rows."""
     return RowMapper(source, zone).map(row)
@@ -151,6 +158,8 @@ class RowMapper:
         if row.error:
             raise RowError(row.error)
         f = row.fields
+        if "\x00" in "".join(f.values()):
+            raise RowError(_nul_field(f))
         started = self.time(f.get("start", ""), "start")
         if started is None:
             raise RowError("start: missing")

@@ -36,7 +36,9 @@ _CHUNK = 1 << 20  # bytes read per step
 # A line of 21 fields, each quoted (quotes doubled inside) or bare (no quote, no
 # comma): the grammar Asterisk writes, where every CSV reader reads the same
 # fields. Only such lines go to the column mapper; the csv module reads the rest.
-_FIELD = r'(?:"(?:[^"\r]|"")*"|[^",\r]*)'
+# A NUL sends the line there too: the row rules reject it (PostgreSQL's text
+# cannot hold one).
+_FIELD = r'(?:"(?:[^"\r\x00]|"")*"|[^",\r\x00]*)'
 _PLAIN_LINE = rf"^{_FIELD}(?:,{_FIELD}){{{len(NEW_COLUMNS) - 1}}}$"
 
 

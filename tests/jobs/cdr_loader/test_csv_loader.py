@@ -162,6 +162,33 @@ async def test_a_line_the_csv_reader_refuses_is_one_rejected_row(
     assert reasons == ["not a CSV line: field larger than field limit (131072)"]
 
 
+async def test_a_nul_in_a_line_rejects_that_line_and_the_load_goes_on(
+    db: Database, tmp_path: Path
+) -> None:
+    """PostgreSQL's text cannot hold a NUL: stored, one would fail the batch on
+    every run and hold the journal there. Rejected, it stops nothing."""
+    path = tmp_path / "Master.csv"
+    chain = master_csv(transfer_chain(T0)).splitlines()
+    damaged = [
+        chain[0].replace(".mp3", "\x00.mp3"),  # the recording path, a stored field
+        chain[1].replace('"201"', '"2\x0001"', 1),  # the calling extension
+    ]
+    path.write_text("\n".join([*damaged, chain[2]]) + "\n", encoding="utf-8")
+    job = loader(db, MasterCsvSource(path, zone=MSK))
+    report = await job(CTX)
+    assert report.outcome is JobOutcome.OK
+    assert (report.counters["inserted"], report.counters["rejected"]) == (1, 2)
+    async with db.session() as s:
+        reasons = sorted((await s.scalars(select(RejectedCdrRow.reason))).all())
+    assert reasons == ["src: a NUL character", "userfield: a NUL character"]
+    later = master_csv(list(day(T0 + timedelta(minutes=5), 2))).splitlines()
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("\n".join(later) + "\n")
+    report = await job(CTX)
+    assert report.counters["inserted"] == 2
+    assert len(await journal(db)) == 3
+
+
 class Crashing:
     """Wraps a source and dies (as a killed process would) after N batches."""
 

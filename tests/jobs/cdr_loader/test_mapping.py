@@ -12,7 +12,7 @@ from bridge.call_events import Direction
 from bridge.journal.legs import CallStatus, JournalLeg
 from bridge.journal.store import Rejected
 from jobs.cdr_loader.mapping import RowMapper, map_row
-from jobs.cdr_loader.records import SourceRow
+from jobs.cdr_loader.records import SourceRow, standard_row
 from tests.jobs.cdr_loader.cdr_data import CLIENT, cdr, transfer_chain
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -155,3 +155,18 @@ def test_times_with_an_offset_or_in_other_layouts_are_read_as_written() -> None:
     assert mapper.time("0000-00-00 00:00:00", "answer") is None
     with pytest.raises(ValueError, match="answer: not a timestamp"):
         mapper.time("yesterday", "answer")
+
+
+def test_a_row_with_a_nul_is_rejected_naming_the_field() -> None:
+    # MikoPBX's JSON may carry "\u0000", a CDR table any byte: the mapper, which
+    # every source goes through, rejects it before PostgreSQL would refuse it.
+    # A NUL only in a column the mapper does not read stays in `raw`, whose JSON
+    # writes it as \u0000.
+    fields = {k: v for k, v in transfer_chain(T0)[0].items() if k != "dst"}
+    row = standard_row({**fields, "dst_num": "20\x001", "note": "a\x00"})
+    mapped = map_row(row, "mikopbx", MSK)
+    assert isinstance(mapped, Rejected)
+    assert mapped.reason == "dst: a NUL character"
+    assert mapped.raw["dst_num"] == "20\x001"
+    row = standard_row({**transfer_chain(T0)[0], "note": "a\x00"})
+    assert isinstance(map_row(row, "mikopbx", MSK), JournalLeg)

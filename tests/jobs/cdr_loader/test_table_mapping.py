@@ -63,12 +63,14 @@ ODD: dict[str, list[str]] = {
     "dst": ["", "202", "+79031234567", "84957654321", "s", "h", "9999999", "+44"],
     "userfield": [
         "/rec/a.WAV", "/rec/Иванов.mp3", " /rec/a.wav", "a.wav49", "x.txt", "",
-        "b.Ogg\t", "c.gsm",
+        "b.Ogg\t", "c.gsm", "/rec/a\x00.wav",
     ],
     "uniqueid": ["", "1.1", "x" * 170],
     "linkedid": ["", "other.1", "x" * 140],
     "sequence": ["", "0", "x", " 1", "-1", "12"],
-    "clid": ['"Иванов" <201>', "a,b", 'q"q', "\x01\x7f\u2028\\", "таб\tтаб"],
+    "clid": [
+        '"Иванов" <201>', "a,b", 'q"q', "\x01\x7f\u2028\\", "таб\tтаб", "a\x00b",
+    ],
 }  # fmt: skip
 # Zones with DST, with half-hour shifts and without any.
 ZONES = ["Europe/Moscow", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe"]
