@@ -39,32 +39,47 @@ async def copy_merge(
         for row in rows:
             await copy.write_row(row)
 
-    if new_as_a_rule:
-        copied = await _copy_straight(conn, table, columns, fill, "")
-        if copied is not None:
-            return copied
-    return await _staged(conn, table, columns, merge, fill, "")
+    return await _merge(conn, table, columns, merge, fill, "", new_as_a_rule)
 
 
 async def copy_merge_csv(
-    conn: AsyncConnection, table: str, columns: Sequence[str], data: bytes, merge: str
+    conn: AsyncConnection,
+    table: str,
+    columns: Sequence[str],
+    data: bytes,
+    merge: str,
+    *,
+    new_as_a_rule: bool = False,
 ) -> int:
     """`copy_merge` for rows already written as CSV (PostgreSQL's CSV rules:
     an unquoted empty field is NULL, a quoted one an empty string).
 
-    New rows, the usual case, are copied straight into `table`: a third less
-    work for the server than staging them. Should any of them already be there
-    (a re-read window, a batch repeating a key), that copy is undone to its
+    Rows `new_as_a_rule` are copied straight into `table`: a third less work
+    for the server than staging them. Should any of them already be there (a
+    re-read window, a batch repeating a key), that copy is undone to its
     savepoint and the rows go the staged way, where `merge` decides.
     """
 
     async def fill(copy: Any) -> None:
         await copy.write(data)
 
-    copied = await _copy_straight(conn, table, columns, fill, _CSV)
-    if copied is not None:
-        return copied
-    return await _staged(conn, table, columns, merge, fill, _CSV)
+    return await _merge(conn, table, columns, merge, fill, _CSV, new_as_a_rule)
+
+
+async def _merge(
+    conn: AsyncConnection,
+    table: str,
+    columns: Sequence[str],
+    merge: str,
+    fill: Callable[[Any], Awaitable[None]],
+    options: str,
+    straight_first: bool,
+) -> int:
+    if straight_first:
+        copied = await _copy_straight(conn, table, columns, fill, options)
+        if copied is not None:
+            return copied
+    return await _staged(conn, table, columns, merge, fill, options)
 
 
 async def _copy_straight(
