@@ -10,6 +10,7 @@ table, and take the staged way only when that meets a key already there.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -39,7 +40,7 @@ async def copy_merge(
         for row in rows:
             await copy.write_row(row)
 
-    return await _merge(conn, table, columns, merge, fill, "", new_as_a_rule)
+    return await _merge(conn, _Copy(table, columns, fill, ""), merge, new_as_a_rule)
 
 
 async def copy_merge_csv(
@@ -63,33 +64,40 @@ async def copy_merge_csv(
     async def fill(copy: Any) -> None:
         await copy.write(data)
 
-    return await _merge(conn, table, columns, merge, fill, _CSV, new_as_a_rule)
+    return await _merge(conn, _Copy(table, columns, fill, _CSV), merge, new_as_a_rule)
+
+
+@dataclass(frozen=True, slots=True)
+class _Copy:
+    """One COPY's rows: where they go, and how to write them into the stream."""
+
+    table: str
+    columns: Sequence[str]
+    fill: Callable[[Any], Awaitable[None]]
+    options: str
+
+    @property
+    def names(self) -> str:
+        return ", ".join(self.columns)
+
+    async def into(self, cursor: Any, target: str) -> None:
+        statement = f"COPY {target} ({self.names}) FROM STDIN{self.options}"
+        async with cursor.copy(statement) as copy:
+            await self.fill(copy)
 
 
 async def _merge(
-    conn: AsyncConnection,
-    table: str,
-    columns: Sequence[str],
-    merge: str,
-    fill: Callable[[Any], Awaitable[None]],
-    options: str,
-    straight_first: bool,
+    conn: AsyncConnection, rows: _Copy, merge: str, straight_first: bool
 ) -> int:
     if straight_first:
-        copied = await _copy_straight(conn, table, columns, fill, options)
+        copied = await _copy_straight(conn, rows)
         if copied is not None:
             return copied
-    return await _staged(conn, table, columns, merge, fill, options)
+    return await _staged(conn, rows, merge)
 
 
-async def _copy_straight(
-    conn: AsyncConnection,
-    table: str,
-    columns: Sequence[str],
-    fill: Callable[[Any], Awaitable[None]],
-    options: str,
-) -> int | None:
-    """COPY what `fill` writes into `table` itself; the rows copied, or None (and
+async def _copy_straight(conn: AsyncConnection, rows: _Copy) -> int | None:
+    """COPY the rows into their table itself; how many were copied, or None (and
     nothing copied) when one of them has a key the table already holds."""
     from psycopg.errors import UniqueViolation  # PostgreSQL only, like this path
 
@@ -97,10 +105,7 @@ async def _copy_straight(
     async with driver.cursor() as cursor:
         await cursor.execute("SAVEPOINT copy_straight")
         try:
-            names = ", ".join(columns)
-            statement = f"COPY {table} ({names}) FROM STDIN{options}"
-            async with cursor.copy(statement) as copy:
-                await fill(copy)
+            await rows.into(cursor, rows.table)
         except UniqueViolation:
             await cursor.execute("ROLLBACK TO SAVEPOINT copy_straight")
             return None
@@ -109,24 +114,16 @@ async def _copy_straight(
         return copied
 
 
-async def _staged(
-    conn: AsyncConnection,
-    table: str,
-    columns: Sequence[str],
-    merge: str,
-    fill: Callable[[Any], Awaitable[None]],
-    options: str,
-) -> int:
+async def _staged(conn: AsyncConnection, rows: _Copy, merge: str) -> int:
+    table, names = rows.table, rows.names
     staging = f"{table}_incoming"
-    names = ", ".join(columns)
     driver: Any = (await conn.get_raw_connection()).driver_connection
     async with driver.cursor() as cursor:
         await cursor.execute(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS"  # noqa: S608 - fixed names
             f" AS SELECT {names} FROM {table} WITH NO DATA"
         )
-        async with cursor.copy(f"COPY {staging} ({names}) FROM STDIN{options}") as copy:
-            await fill(copy)
+        await rows.into(cursor, staging)
         await cursor.execute(
             f"INSERT INTO {table} ({names})"  # noqa: S608 - fixed names
             f" SELECT {names} FROM {staging} {merge}"

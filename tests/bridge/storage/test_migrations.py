@@ -128,15 +128,19 @@ async def test_sqlite_and_postgresql_get_the_same_schema(tmp_path: Path) -> None
     assert "instance_meta" in sqlite_schema
 
 
-ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
-async def database_at(
-    kind: str, tmp_path: Path, revision: str
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+async def old_db(
+    request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[Database]:
-    database, schema = await open_database(kind, tmp_path)
+    """A database left at the revision the test's `revision` mark names, as the
+    release before that migration left it."""
+    marker = request.node.get_closest_marker("revision")
+    assert marker is not None, "old_db needs @pytest.mark.revision(...)"
+    database, schema = await open_database(request.param, tmp_path)
     try:
-        await migrate.upgrade(database, revision)
+        await migrate.upgrade(database, marker.args[0])
         yield database
     finally:
         await database.dispose()
@@ -144,30 +148,13 @@ async def database_at(
             await schema.drop()
 
 
-@pytest.fixture(params=ENGINES)
-async def db_at_0010(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[Database]:
-    """A database as the release before the read-time routing table left it."""
-    async for database in database_at(request.param, tmp_path, "0010"):
-        yield database
-
-
-@pytest.fixture(params=ENGINES)
-async def db_at_0012(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[Database]:
-    """A database as the release before integer journal times left it."""
-    async for database in database_at(request.param, tmp_path, "0012"):
-        yield database
-
-
+@pytest.mark.revision("0010")
 async def test_routing_upgrade_clears_checkpoints_so_the_next_run_rebuilds(
-    db_at_0010: Database,
+    old_db: Database,
 ) -> None:
     """0011 re-keys the routing contributions without converting them: the source
     checkpoints go too, so the next routing_table run reads every source again."""
-    async with db_at_0010.engine.begin() as conn:
+    async with old_db.engine.begin() as conn:
         await conn.exec_driver_sql(
             "INSERT INTO routing_contribution VALUES"
             " ('c1', 'anna', 'calls', '2026-11-20', 3, '2026-11-20 10:00:00.000000')"
@@ -176,8 +163,8 @@ async def test_routing_upgrade_clears_checkpoints_so_the_next_run_rebuilds(
             "INSERT INTO routing_checkpoint VALUES"
             " ('calls', '4242', '2026-11-20 10:00:00.000000')"
         )
-    await migrate.upgrade(db_at_0010)
-    async with db_at_0010.engine.connect() as conn:
+    await migrate.upgrade(old_db)
+    async with old_db.engine.connect() as conn:
         for table in ("routing_contribution", "routing_checkpoint", "routing_employee"):
             count = await conn.exec_driver_sql(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
             assert count.scalar_one() == 0, table
@@ -221,14 +208,15 @@ def _as_utc(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
-async def test_journal_times_upgrade_to_integers_and_back(db_at_0012: Database) -> None:
+@pytest.mark.revision("0012")
+async def test_journal_times_upgrade_to_integers_and_back(old_db: Database) -> None:
     """0013 turns SQLite's text leg times into integer microseconds that read,
     filter and sort as before, and its downgrade restores the text; PostgreSQL's
     timestamps pass through untouched."""
-    await _insert_old_legs(db_at_0012)
-    await migrate.upgrade(db_at_0012)
-    sqlite = db_at_0012.is_sqlite
-    async with db_at_0012.engine.connect() as conn:
+    await _insert_old_legs(old_db)
+    await migrate.upgrade(old_db)
+    sqlite = old_db.is_sqlite
+    async with old_db.engine.connect() as conn:
         legs = (await conn.execute(select(CallLeg).order_by(CallLeg.leg_key))).all()
         assert [(leg.started_at, leg.answered_at, leg.ended_at) for leg in legs] == [
             tuple(_as_utc(value) for value in times) for times in OLD_TIMES
@@ -245,11 +233,11 @@ async def test_journal_times_upgrade_to_integers_and_back(db_at_0012: Database) 
         )
         found, _ = await query.page(conn, fifth, limit=10, offset=0)
         assert [leg.leg_key for leg in found] == ["leg-1", "leg-0"]
-    async with db_at_0012.engine.begin() as conn:
+    async with old_db.engine.begin() as conn:
         await conn.run_sync(
             lambda c: command.downgrade(migrate.alembic_config(c), "0012")
         )
-    async with db_at_0012.engine.connect() as conn:
+    async with old_db.engine.connect() as conn:
         rows = await conn.exec_driver_sql(
             "SELECT started_at, answered_at, ended_at FROM call_legs ORDER BY leg_key"
         )
