@@ -95,8 +95,8 @@ async def insert_legs(
 class TableRows:
     """Journal rows from `TableMapper`, rendered the way one engine takes them:
     PostgreSQL as a CSV stream for COPY, SQLite as INSERT parameters (times
-    already as integer microseconds). Rendering needs no connection, so the loader does
-    it in a worker thread while the previous batch is still being written."""
+    already as integer microseconds). Rendering needs no connection, so the
+    loader does it in a worker thread while the previous batch is written."""
 
     height: int
     csv: bytes = b""

@@ -18,6 +18,7 @@ from bridge.journal.models import CallLeg
 from bridge.storage.base import UtcMicroseconds, from_microseconds, to_microseconds
 from bridge.storage.database import Database
 from jobs.cdr_loader.mapping import RowMapper
+from jobs.cdr_loader.records import SourceRow
 from jobs.cdr_loader.sources import csv_master
 from jobs.cdr_loader.table_mapping import TableMapper
 from tests.jobs.cdr_loader.cdr_data import day, master_csv, transfer_chain
@@ -51,12 +52,11 @@ def test_literal_times_render_as_integers_on_sqlite() -> None:
 
 
 def _legs() -> list[JournalLeg]:
+    """The same calls through the row rules, under another source name."""
     rows = RowMapper("rows", MSK)
     out = []
-    lines = master_csv([*transfer_chain(T0), *day(T0, 30)]).splitlines()
-    for line in lines:
-        values, error = csv_master._records([line])[0]
-        leg = rows.map(csv_master._row(line, values, error))
+    for row in [*transfer_chain(T0), *day(T0, 30)]:
+        leg = rows.map(SourceRow(row, row))
         assert isinstance(leg, JournalLeg)
         out.append(leg)
     return out
